@@ -1,0 +1,113 @@
+"""Build one-layer specs from registry cases and run them through torch, Keras and NumPy.
+
+Tolerances are fixed here per dtype, never derived from measurements.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xnn.spec import from_dict, layers
+
+RTOL = {"float64": 1e-10, "float32": 1e-5}
+ATOL_SCALE = {"float64": 1e-12, "float32": 1e-5}  # times the output scale (max |y|, at least 1)
+GRAD_RTOL = 1e-8  # float64 gradients, torch vs Keras
+
+
+def all_cases():
+    out = []
+    for kind, cls in sorted(layers().items()):
+        for i, case in enumerate(cls.cases()):
+            out.append((kind, case, f"{kind}-{case.id or i}"))
+    return out
+
+
+def case_spec(kind: str, case, dtype: str = "float64"):
+    """A spec: input -> [pre-nodes for extra inputs] -> the layer under test."""
+    shapes = case.in_shapes
+    fields = {"type": kind, "name": "node", **case.fields}
+    in_dtype = "int64" if case.input_kind.startswith("int") else dtype
+    if len(shapes) == 1:
+        model = [fields]
+        inp = list(shapes[0])
+    else:
+        lead = shapes[0][:-1]
+        assert all(s[:-1] == lead for s in shapes), "multi-input cases share leading axes"
+        inp = [*lead, 5]
+        model = [{"type": "Dense", "units": s[-1], "name": f"pre{i}", "inputs": ["input"]} for i, s in enumerate(shapes)]
+        model.append({**fields, "inputs": [f"pre{i}" for i in range(len(shapes))]})
+    return from_dict({"input": {"shape": inp, "dtype": in_dtype}, "model": model,
+                      "train": {"dtype": dtype, "loss": "mse", "metrics": []}})
+
+
+def case_input(spec, case, n: int = 3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    shape = (n, *spec.input_shape)
+    if case.input_kind.startswith("int"):
+        return rng.integers(0, int(case.input_kind.split(":")[1]), size=shape).astype(np.int64)
+    if case.input_kind == "positive":
+        return rng.uniform(0.5, 2.0, size=shape)
+    return rng.normal(size=shape)
+
+
+def assert_close(a, b, dtype, what):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} vs {b.shape}"
+    scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
+    atol = ATOL_SCALE[dtype] * scale
+    err = float(np.max(np.abs(a - b))) if a.size else 0.0
+    ok = np.allclose(a, b, rtol=RTOL[dtype], atol=atol)
+    assert ok, f"{what}: max abs diff {err:.3e} (atol {atol:.1e}, rtol {RTOL[dtype]:.0e})"
+
+
+# ------------------------------------------------------------------ gradients
+def torch_grads(spec, params, x, r):
+    import torch
+
+    from xnn.backends import torch as tb
+
+    m = tb.build(spec, params, dtype="float64")
+    m.eval()
+    xt = torch.tensor(x, requires_grad=np.issubdtype(x.dtype, np.floating))
+    y = m(xt)
+    (y * torch.tensor(r)).sum().backward()
+    g = {}
+    for node in spec.nodes:
+        mod = m.layers[node.name]
+        for k in node.params:
+            prm = dict(mod.named_parameters()).get(k)
+            if prm is not None:
+                g[f"{node.name}.{k}"] = prm.grad.numpy()
+    gx = xt.grad.numpy() if xt.grad is not None else None
+    return g, gx
+
+
+def keras_grads(spec, params, x, r):
+    import tensorflow as tf
+
+    from xnn.backends import keras as kb
+
+    m = kb.build(spec, params, dtype="float64")
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        if xt.dtype.is_floating:
+            tape.watch(xt)
+        y = m(xt, training=False)
+        loss = tf.reduce_sum(y * tf.constant(r))
+    vars_ = m.trainable_variables
+    grads = tape.gradient(loss, vars_ + ([xt] if xt.dtype.is_floating else []))
+    gx = grads[-1].numpy() if xt.dtype.is_floating else None
+    # map native gradients back to canonical names via the lowering's from_native
+    from xnn.backends.keras.lowering import lowerings
+
+    low = lowerings()
+    gmap = {id(v): g for v, g in zip(vars_, grads[: len(vars_)])}
+    out = {}
+    for node in spec.nodes:
+        if not node.params:
+            continue
+        layer = m.get_layer(node.name)
+        ws = [gmap[id(v)].numpy() if id(v) in gmap else np.zeros(v.shape) for v in layer.weights]
+        for k, v in low[node.kind].from_native(node, ws).items():
+            if node.params[k].trainable:
+                out[f"{node.name}.{k}"] = np.asarray(v).reshape(node.params[k].shape)
+    return out, gx

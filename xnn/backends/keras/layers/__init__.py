@@ -1,0 +1,1 @@
+"""One Keras lowering per layer kind; each module registers itself."""

@@ -1,0 +1,1 @@
+"""One torch lowering per layer kind; each module registers itself."""

@@ -1,0 +1,76 @@
+"""Activation functions, elementwise (softmax over ``axis``).
+
+Shapes: any input -> same shape. No parameters.
+``fn``: relu | leaky_relu (negative_slope, default 0.01 as PyTorch) | elu (alpha 1.0) |
+gelu (exact, erf) | gelu_tanh (tanh approximation) | sigmoid | tanh | softmax (axis, default -1) |
+silu. Shorthand types: ``relu``, ``ReLU``, ``softmax``... map to ``Activation`` with that ``fn``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from scipy.special import erf
+
+from ..spec.layer import Case, Layer, ShapeError
+from ..spec.registry import alias, register
+
+FNS = ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu")
+
+
+@register
+class Activation(Layer):
+    kind = "Activation"
+    type: Literal["Activation"] = "Activation"
+    fn: Literal["relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu"]
+    negative_slope: float = 0.01
+    alpha: float = 1.0
+    axis: int = -1
+
+    def infer(self, in_shapes):
+        (s,) = in_shapes
+        rank = len(s) + 1
+        ax = self.axis if self.axis < 0 else self.axis - rank
+        if self.fn == "softmax" and not (-len(s) <= ax <= -1):
+            raise ShapeError(f"softmax axis {self.axis} out of range for a rank-{len(s) + 1} batch", "axis")
+        return s
+
+    def forward(self, p, xs, training=False):
+        x = xs[0]
+        f = self.fn
+        if f == "relu":
+            return np.maximum(x, 0)
+        if f == "leaky_relu":
+            return np.where(x >= 0, x, self.negative_slope * x)
+        if f == "elu":
+            return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
+        if f == "gelu":
+            return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+        if f == "gelu_tanh":
+            return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+        if f == "sigmoid":
+            return 1 / (1 + np.exp(-x))
+        if f == "tanh":
+            return np.tanh(x)
+        if f == "silu":
+            return x / (1 + np.exp(-x))
+        if f == "softmax":
+            z = x - x.max(axis=self.axis, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=self.axis, keepdims=True)
+        raise AssertionError(f)
+
+    @classmethod
+    def cases(cls):
+        out = [Case({"fn": f}, [(3, 5, 2)], f) for f in FNS]
+        out += [Case({"fn": "leaky_relu", "negative_slope": 0.2}, [(6,)], "leaky_relu_0.2"),
+                Case({"fn": "elu", "alpha": 0.5}, [(6,)], "elu_0.5"),
+                Case({"fn": "softmax", "axis": 1}, [(4, 3)], "softmax_axis1")]
+        return out
+
+
+for _f in FNS:
+    alias(_f, "Activation", fn=_f)
+for _n, _f in {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "GELU": "gelu", "Sigmoid": "sigmoid",
+               "Tanh": "tanh", "Softmax": "softmax", "SiLU": "silu"}.items():
+    alias(_n, "Activation", fn=_f)

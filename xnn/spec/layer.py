@@ -1,0 +1,99 @@
+"""Layer base class: fields, shape rule, parameter shapes, NumPy reference, test cases.
+
+A layer is a frozen pydantic model. Subclasses live one per file in ``xnn/layers/`` and are
+registered with :func:`xnn.spec.registry.register`. Shapes are per-sample and channels-last:
+images ``(H, W, C)``, signals ``(L, C)``, sequences ``(T, F)``, vectors ``(F,)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(ValueError):
+    """Raised by ``Layer.infer`` when input shapes do not fit; ``field`` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter in canonical (ONNX/PyTorch) layout.
+
+    ``init`` is an initializer name from :mod:`xnn.init` with keyword arguments ``init_args``.
+    ``group`` is ``weight`` | ``bias`` | ``norm`` | ``embedding`` | ``buffer``; buffers (running
+    statistics) are not trained; weight decay exclusions are expressed by group.
+    """
+
+    shape: Shape
+    init: str = "zeros"
+    init_args: dict = field(default_factory=dict)
+    group: str = "weight"
+
+    @property
+    def trainable(self) -> bool:
+        return self.group != "buffer"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A parity test case: layer fields and per-sample input shapes (and input kind)."""
+
+    fields: dict
+    in_shapes: list[Shape]
+    id: str = ""
+    input_kind: str = "float"  # float | int:<high> (indices) | positive
+    train_ok: bool = True  # gradients are meaningful for this case
+
+
+class Layer(BaseModel):
+    """Base of every layer. Subclasses define ``kind`` and the four methods below."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)  # min, max number of inputs
+    doc_shapes: ClassVar[str] = ""
+
+    type: str
+    name: str = ""
+    inputs: list[str] | None = None
+    trainable: bool = True
+
+    # --- the layer contract -------------------------------------------------------------
+    def infer(self, in_shapes: list[Shape]) -> Shape:
+        """Per-sample output shape for per-sample input shapes; raise ShapeError."""
+        raise NotImplementedError
+
+    def params(self, in_shapes: list[Shape]) -> dict[str, Param]:
+        """Canonical parameters of this node (empty for parameter-free layers)."""
+        return {}
+
+    def forward(self, p: dict[str, np.ndarray], xs: list[np.ndarray], training: bool = False) -> np.ndarray:
+        """NumPy reference forward on batched inputs (evaluation mode)."""
+        raise NotImplementedError
+
+    @classmethod
+    def cases(cls) -> list[Case]:
+        """Parity test cases for this layer."""
+        return []
+
+    # --- helpers ------------------------------------------------------------------------
+    @property
+    def ident(self) -> str:
+        return f"{self.kind}@{self.version}"
+
+    def fields(self) -> dict[str, Any]:
+        """Layer-specific fields (no name/inputs/type/trainable)."""
+        d = self.model_dump()
+        for k in ("type", "name", "inputs", "trainable"):
+            d.pop(k, None)
+        return d

@@ -1,0 +1,399 @@
+"""The spec: parse (YAML/JSON/dict), validate (every error at once), resolve the graph, infer shapes.
+
+No framework is imported here.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import SpecError
+from . import registry
+from .layer import Layer, Param, Shape, ShapeError
+from .sections import DataSpec, InputSpec, ParallelSpec, TrainSpec
+
+SPEC_VERSION = 1
+_TOP = ("xnn", "name", "input", "model", "train", "data", "parallel")
+MAX_SPEC_BYTES = 16 * 2**20
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A resolved graph node: its layer, input node names and shapes, and parameters."""
+
+    name: str
+    layer: Layer
+    inputs: tuple[str, ...]
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    params: dict[str, Param]
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+
+@dataclass
+class Spec:
+    """A validated spec. ``nodes`` is in topological order; ``output`` is the last node."""
+
+    name: str
+    input: InputSpec
+    layers: list[Layer]
+    train: TrainSpec
+    data: DataSpec
+    parallel: ParallelSpec
+    nodes: list[Node]
+    raw: dict  # the resolved dict (what spec.yaml in a run holds)
+    source: str | None = None
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+    @property
+    def input_shape(self) -> Shape:
+        return tuple(self.input.shape)
+
+    @property
+    def node_map(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    def param_shapes(self) -> dict[str, Param]:
+        """``<node>.<param>`` -> Param, in node order."""
+        return {f"{n.name}.{k}": p for n in self.nodes for k, p in n.params.items()}
+
+    def n_params(self, trainable_only: bool = False) -> int:
+        return int(sum(np.prod(p.shape) for p in self.param_shapes().values() if p.trainable or not trainable_only))
+
+    def to_dict(self) -> dict:
+        return copy.deepcopy(self.raw)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.raw, sort_keys=False)
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.raw, sort_keys=True).encode()).hexdigest()
+
+    def with_overrides(self, overrides: list[str] | dict) -> "Spec":
+        return from_dict(apply_overrides(self.to_dict(), overrides), source=self.source)
+
+
+# ------------------------------------------------------------------------------- errors
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _received(v: Any) -> str:
+    s = json.dumps(v, default=str) if not isinstance(v, str) else repr(v)
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+def _fmt_pydantic(err: ValidationError, prefix: str, model: type[BaseModel] | None) -> list[str]:
+    out = []
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        # discriminated unions add the tag to the location: drop it
+        loc = tuple(x for x in loc if x not in ("cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "sgd", "adam", "adamw", "rmsprop", "adagrad", "constant", "step", "exponential", "cosine"))
+        path = prefix + ("." if prefix and loc and not isinstance(loc[0], int) else "") + _loc(loc)
+        t, ctx = e["type"], e.get("ctx", {})
+        if t == "extra_forbidden":
+            known = _known_fields(model, loc[:-1]) if model else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            out.append(f"{path}: unknown key{hint}")
+            continue
+        if t == "missing":
+            out.append(f"{path}: required")
+            continue
+        msg = {
+            "greater_than": lambda: f"must be > {ctx.get('gt')}",
+            "greater_than_equal": lambda: f"must be >= {ctx.get('ge')}",
+            "less_than": lambda: f"must be < {ctx.get('lt')}",
+            "less_than_equal": lambda: f"must be <= {ctx.get('le')}",
+            "literal_error": lambda: f"must be one of {ctx.get('expected')}",
+            "union_tag_invalid": lambda: f"unknown type, must be one of {ctx.get('expected_tags')}",
+        }.get(t, lambda: e["msg"][0].lower() + e["msg"][1:])()
+        out.append(f"{path}: {msg} (received {_received(e.get('input'))})")
+    return out
+
+
+def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    m: Any = model
+    for part in loc:
+        if isinstance(part, int) or m is None:
+            continue
+        f = getattr(m, "model_fields", {}).get(part)
+        if f is None:
+            return []
+        ann = f.annotation
+        m = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if m is None:
+            args = getattr(ann, "__args__", ())
+            m = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return list(getattr(m, "model_fields", {})) if m else []
+
+
+# ------------------------------------------------------------------------------- loading
+def read_spec_file(path: str | Path) -> dict:
+    """Read YAML or JSON (safe loaders only). Raises SpecError naming the file."""
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"{p}: no such file")
+    if p.is_dir():
+        if (p / "spec.yaml").exists():
+            p = p / "spec.yaml"
+        else:
+            raise SpecError(f"{p}: is a folder without spec.yaml")
+    if p.stat().st_size > MAX_SPEC_BYTES:
+        raise SpecError(f"{p}: spec larger than {MAX_SPEC_BYTES} bytes")
+    text = p.read_text(encoding="utf-8", errors="replace")
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise SpecError(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {str(e).splitlines()[0]}")
+    if not isinstance(data, dict):
+        raise SpecError(f"{p}: top level must be a mapping with input, model, train... (received {type(data).__name__})")
+    return data
+
+
+def load_spec(src: str | Path | dict, overrides: list[str] | dict | None = None) -> Spec:
+    """Load and validate a spec from a file (YAML/JSON), a run folder, or a dict.
+
+    ``overrides`` are ``dotted.path=value`` strings (values parsed as YAML) or a dict of them.
+    """
+    source = None
+    if isinstance(src, (str, Path)):
+        source = str(src)
+        data = read_spec_file(src)
+    else:
+        data = copy.deepcopy(src)
+    if overrides:
+        try:
+            data = apply_overrides(data, overrides)
+        except SpecError as e:
+            raise SpecError(e.messages, source=source) from None
+    return from_dict(data, source=source)
+
+
+def apply_overrides(data: dict, overrides: list[str] | dict) -> dict:
+    """Set ``a.b[2].c=value`` paths in a spec dict; values are parsed as YAML."""
+    data = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, dict) else [_split_override(o) for o in overrides]
+    errors = []
+    for path, value in items:
+        if isinstance(value, str) and not isinstance(overrides, dict):
+            value = yaml.safe_load(value) if value != "" else ""
+        parts = _parse_path(path)
+        cur: Any = data
+        try:
+            for i, part in enumerate(parts[:-1]):
+                nxt = parts[i + 1]
+                if isinstance(cur, dict) and part not in cur:
+                    cur[part] = [] if isinstance(nxt, int) else {}
+                cur = cur[part]
+            last = parts[-1]
+            if isinstance(cur, list) and isinstance(last, int) and last >= len(cur):
+                raise IndexError
+            cur[last] = value
+        except (IndexError, KeyError, TypeError):
+            errors.append(f"--set {path}: no such place in the spec")
+    if errors:
+        raise SpecError(errors)
+    return data
+
+
+def _split_override(o: str) -> tuple[str, str]:
+    if "=" not in o:
+        raise SpecError(f"--set {o}: expected dotted.path=value")
+    k, v = o.split("=", 1)
+    return k.strip(), v
+
+
+def _parse_path(path: str) -> list:
+    out: list = []
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if part == "":
+            continue
+        out.append(int(part) if part.lstrip("-").isdigit() else part)
+    return out
+
+
+def from_dict(data: dict, source: str | None = None) -> Spec:
+    """Validate a spec dict: every error at once, then graph resolution and shape inference."""
+    errors: list[str] = []
+    if not isinstance(data, dict):
+        raise SpecError("spec must be a mapping", source=source)
+    for k in data:
+        if k not in _TOP:
+            close = difflib.get_close_matches(str(k), _TOP, n=1)
+            errors.append(f"{k}: unknown key" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    version = data.get("xnn", SPEC_VERSION)
+    if version != SPEC_VERSION:
+        errors.append(f"xnn: spec format version must be {SPEC_VERSION} (received {_received(version)})")
+
+    def section(key, cls, required=False):
+        v = data.get(key)
+        if v is None:
+            if required:
+                errors.append(f"{key}: required")
+                return None
+            v = {}
+        if not isinstance(v, dict):
+            errors.append(f"{key}: must be a mapping (received {_received(v)})")
+            return None
+        try:
+            return cls.model_validate(v)
+        except ValidationError as e:
+            errors.extend(_fmt_pydantic(e, key, cls))
+            return None
+
+    inp = section("input", InputSpec, required=True)
+    train = section("train", TrainSpec)
+    dspec = section("data", DataSpec)
+    par = section("parallel", ParallelSpec)
+    layers = _parse_layers(data.get("model"), errors)
+    if errors:
+        raise SpecError(errors, source=source)
+    nodes = _resolve(layers, inp, errors)
+    if train is not None:
+        names = {n.name for n in nodes}
+        for i, f in enumerate(train.frozen):
+            if f not in names:
+                errors.append(f"train.frozen[{i}]: no node named {f!r}")
+        if isinstance(train.class_weights, list) and nodes and len(train.class_weights) != nodes[-1].out_shape[-1]:
+            errors.append(f"train.class_weights: needs one weight per class ({nodes[-1].out_shape[-1]}) (received {len(train.class_weights)})")
+    if errors:
+        raise SpecError(errors, source=source)
+    raw = {
+        "xnn": SPEC_VERSION,
+        "name": str(data.get("name", "model")),
+        "input": inp.model_dump(),
+        "model": [_layer_dump(layer) for layer in layers],
+        "train": train.model_dump(mode="json"),
+        "data": dspec.model_dump(mode="json"),
+        "parallel": par.model_dump(mode="json"),
+    }
+    spec = Spec(name=raw["name"], input=inp, layers=layers, train=train, data=dspec, parallel=par,
+                nodes=nodes, raw=raw, source=source)
+    from .checks import check_spec  # cross-section checks that need the graph
+
+    errors = check_spec(spec)
+    if errors:
+        raise SpecError(errors, source=source)
+    return spec
+
+
+def _layer_dump(layer: Layer) -> dict:
+    d = layer.model_dump(mode="json")
+    if d.get("inputs") is None:
+        d.pop("inputs")
+    if d.get("trainable") is True:
+        d.pop("trainable")
+    return d
+
+
+def _parse_layers(model: Any, errors: list[str]) -> list[Layer]:
+    if model is None:
+        errors.append("model: required (a list of layers)")
+        return []
+    if not isinstance(model, list) or not model:
+        errors.append(f"model: must be a non-empty list of layers (received {_received(model)})")
+        return []
+    layers: list[Layer] = []
+    used: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for i, entry in enumerate(model):
+        path = f"model[{i}]"
+        if isinstance(entry, str):
+            entry = {"type": entry}
+        if not isinstance(entry, dict):
+            errors.append(f"{path}: must be a mapping with a type (received {_received(entry)})")
+            continue
+        t = entry.get("type")
+        if t is None:
+            errors.append(f"{path}.type: required")
+            continue
+        try:
+            cls, fixed = registry.resolve_type(str(t))
+        except KeyError as e:
+            errors.append(f"{path}.type: {e.args[0]} (received {_received(t)})")
+            continue
+        entry = {**entry, **fixed, "type": cls.kind}
+        base = cls.kind.lower()
+        if not entry.get("name"):
+            counts[base] = counts.get(base, 0) + 1
+            entry["name"] = f"{base}{counts[base]}"
+        name = entry["name"]
+        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+            errors.append(f"{path}.name: must be a letter or _ followed by letters, digits or _ (received {_received(name)})")
+            continue
+        if name in used or name == "input":
+            errors.append(f"{path}.name: duplicate or reserved node name (received {name!r})")
+        used[name] = i
+        try:
+            layers.append(cls.model_validate(entry))
+        except ValidationError as e:
+            errors.extend(_fmt_pydantic(e, path, cls))
+    return layers
+
+
+def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Node]:
+    """Wire inputs (default: previous node), check order and arity, infer shapes."""
+    shapes: dict[str, Shape] = {"input": tuple(inp.shape)}
+    nodes: list[Node] = []
+    prev = "input"
+    for i, layer in enumerate(layers):
+        path = f"model[{i}]"
+        ins = tuple(layer.inputs) if layer.inputs is not None else (prev,)
+        lo, hi = layer.arity
+        if len(ins) < lo or (hi is not None and len(ins) > hi):
+            want = f"{lo}" if lo == hi else f"{lo}..{hi if hi is not None else 'n'}"
+            errors.append(f"{path}.inputs: {layer.kind} takes {want} inputs (received {len(ins)})")
+            prev = layer.name
+            continue
+        bad = [x for x in ins if x not in shapes]
+        if bad:
+            known = list(shapes)
+            for b in bad:
+                close = difflib.get_close_matches(b, known, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                later = " (it is defined later: nodes must come after their inputs)" if any(l.name == b for l in layers) else hint
+                errors.append(f"{path}.inputs: no earlier node named {b!r}{later}")
+            prev = layer.name
+            continue
+        in_shapes = [shapes[x] for x in ins]
+        try:
+            out = tuple(int(d) for d in layer.infer(in_shapes))
+            params = layer.params(in_shapes)
+        except ShapeError as e:
+            where = f"{path}.{e.field}" if e.field else path
+            errors.append(f"{where}: {e} (input shapes {[list(s) for s in in_shapes]})")
+            prev = layer.name
+            continue
+        shapes[layer.name] = out
+        nodes.append(Node(layer.name, layer, ins, tuple(in_shapes), out, params))
+        prev = layer.name
+    used = {x for n in nodes for x in n.inputs}
+    if not errors:
+        dangling = [n.name for n in nodes[:-1] if n.name not in used]
+        for d in dangling:
+            errors.append(f"model: node {d!r} is not used by any later node (the last node is the output)")
+    return nodes

@@ -1,0 +1,20 @@
+"""xnn: one framework-neutral model + training spec, native PyTorch and Keras 3 models that
+compute and train identically, ONNX and MATLAB .mat export, parity checked.
+
+``import xnn`` imports neither torch nor tensorflow; backends load when first used.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import DataError, FormatError, ParityError, SpecError, TrainingError, XnnError
+from .init import init_params
+from .reference import forward as reference_forward
+from .spec import Spec, from_dict, load_spec
+from .weights import load_weights, save_weights
+
+__all__ = [
+    "DataError", "FormatError", "ParityError", "Spec", "SpecError", "TrainingError", "XnnError",
+    "__version__", "from_dict", "init_params", "load_spec", "load_weights", "reference_forward",
+    "save_weights",
+]

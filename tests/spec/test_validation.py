@@ -1,0 +1,135 @@
+"""Spec validation: every error at once, with its path and the received value."""
+import subprocess
+import sys
+
+import pytest
+
+from xnn.errors import SpecError
+from xnn.spec import apply_overrides, from_dict, load_spec
+
+GOOD = {
+    "input": {"shape": [8, 8, 1]},
+    "model": [
+        {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same"},
+        "relu",
+        {"type": "Dense", "units": 10},
+    ],
+}
+
+
+def errors_of(d):
+    with pytest.raises(SpecError) as e:
+        from_dict(d)
+    return e.value.messages
+
+
+def test_good_spec_resolves_names_and_shapes():
+    s = from_dict(GOOD)
+    assert [n.name for n in s.nodes] == ["conv2d1", "activation1", "dense1"]
+    assert s.output.out_shape == (8, 8, 10)
+    assert s.param_shapes()["conv2d1.weight"].shape == (4, 1, 3, 3)
+    assert s.raw["xnn"] == 1
+
+
+def test_all_errors_at_once_with_paths_and_received_values():
+    d = {
+        "input": {"shape": [8, 8, 1]},
+        "model": [
+            {"type": "Dense", "units": -4},
+            {"type": "Conv2D", "filters": 0, "kernel_size": 3},
+            {"type": "Dense", "unitz": 3},
+        ],
+        "train": {"epochs": 0},
+    }
+    msgs = errors_of(d)
+    text = "\n".join(msgs)
+    assert "model[0].units: must be > 0 (received -4)" in text
+    assert "model[1].filters: must be > 0 (received 0)" in text
+    assert "model[2].unitz: unknown key (did you mean 'units'?)" in text
+    assert "train.epochs: must be > 0 (received 0)" in text
+    assert len(msgs) >= 4
+
+
+def test_unknown_layer_type_and_top_key_hints():
+    msgs = errors_of({"input": {"shape": [4]}, "model": [{"type": "Dens", "units": 2}], "trian": {}})
+    text = "\n".join(msgs)
+    assert "model[0].type: unknown layer type (did you mean 'Dense'?)" in text
+    assert "trian: unknown key (did you mean 'train'?)" in text
+
+
+def test_shape_mismatch_found_before_any_framework():
+    msgs = errors_of({"input": {"shape": [4]}, "model": [{"type": "Conv2D", "filters": 2, "kernel_size": 3}]})
+    assert msgs[0].startswith("model[0]: Conv2D needs a rank-3 per-sample input")
+    msgs = errors_of({"input": {"shape": [5, 5, 2]}, "model": [{"type": "Conv2D", "filters": 2, "kernel_size": 7}]})
+    assert "model[0].kernel_size:" in msgs[0]
+
+
+def test_graph_inputs_must_exist_and_come_first():
+    msgs = errors_of({"input": {"shape": [4]}, "model": [
+        {"type": "Dense", "units": 2, "name": "a", "inputs": ["b"]},
+        {"type": "Dense", "units": 2, "name": "b"}]})
+    assert "model[0].inputs: no earlier node named 'b' (it is defined later" in msgs[0]
+
+
+def test_dangling_node_is_an_error():
+    msgs = errors_of({"input": {"shape": [4]}, "model": [
+        {"type": "Dense", "units": 2, "name": "a"},
+        {"type": "Dense", "units": 3, "name": "b", "inputs": ["input"]}]})
+    assert "node 'a' is not used" in msgs[0]
+
+
+def test_bad_node_names():
+    msgs = errors_of({"input": {"shape": [4]}, "model": [{"type": "Dense", "units": 2, "name": "a.b"}]})
+    assert msgs[0].startswith("model[0].name:")
+
+
+def test_overrides_set_any_dotted_path():
+    d = apply_overrides(GOOD, ["train.epochs=3", "model[2].units=7", "model.0.filters=5"])
+    s = from_dict(d)
+    assert s.train.epochs == 3 and s.output.out_shape == (8, 8, 7)
+    assert s.nodes[0].layer.filters == 5
+    with pytest.raises(SpecError, match="no such place"):
+        apply_overrides(GOOD, ["model[9].units=3"])
+
+
+def test_files_yaml_json_and_bad_files(tmp_path):
+    import json
+
+    import yaml
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(GOOD))
+    (tmp_path / "s.json").write_text(json.dumps(GOOD))
+    assert load_spec(tmp_path / "s.yaml").hash() == load_spec(tmp_path / "s.json").hash()
+    (tmp_path / "bad.yaml").write_text("input: [unclosed\n")
+    with pytest.raises(SpecError, match="bad.yaml: not valid YAML"):
+        load_spec(tmp_path / "bad.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(SpecError, match="top level must be a mapping"):
+        load_spec(tmp_path / "list.yaml")
+    with pytest.raises(SpecError, match="no such file"):
+        load_spec(tmp_path / "missing.yaml")
+
+
+def test_yaml_tags_cannot_run_code(tmp_path):
+    (tmp_path / "evil.yaml").write_text("input: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_spec(tmp_path / "evil.yaml")
+
+
+def test_spec_roundtrip_through_raw():
+    s = from_dict(GOOD)
+    s2 = from_dict(s.to_dict())
+    assert s2.raw == s.raw and s2.hash() == s.hash()
+
+
+def test_wrong_spec_version():
+    msgs = errors_of({**GOOD, "xnn": 99})
+    assert msgs[0] == "xnn: spec format version must be 1 (received 99)"
+
+
+def test_import_xnn_loads_no_framework():
+    code = ("import sys, xnn, xnn.spec, xnn.parity, xnn.cli; from xnn.spec import layers; layers(); "
+            "bad = [m for m in ('torch', 'tensorflow', 'keras', 'onnx') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PIP="python -m pip"
 $PIP install -q --upgrade pip
 $PIP install -q "torch==2.13.0" || $PIP install -q "torch>=2.3"
-$PIP install -q tensorflow-cpu "keras>=3.3" "onnx>=1.15" "onnxruntime>=1.17" onnxscript h5py matplotlib
+$PIP install -q tensorflow-cpu "keras>=3.3" "onnx>=1.15" "onnxruntime>=1.17" onnxscript tf2onnx h5py matplotlib
 $PIP install -q -e ".[test]"
 if ! command -v octave-cli >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then

@@ -165,3 +165,9 @@ def check(rep: ParityReport) -> None:
 
 def report_json(rep: ParityReport) -> str:
     return json.dumps(rep.to_json(), indent=2)
+
+
+def _onnx_path(spec, params, x, path: Path) -> np.ndarray:
+    from .interop.onnx import export_and_run
+
+    return export_and_run(spec, params, x, path)

@@ -1,0 +1,72 @@
+"""``xnn export RUN_DIR|SPEC --onnx model.onnx [--opset N] [--via torch|keras] [--mat model.mat]``.
+
+A run folder exports its trained weights (spec.yaml + weights.safetensors); a spec file alone
+exports its seeded initial weights. ``--via`` uses the framework's own ONNX exporter instead of
+xnn's direct writer (for comparison). Every file is written atomically.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import FormatError
+from ._common import add_set
+
+VERB = "export"
+HELP = "export a run or spec to ONNX (--onnx) and/or MATLAB .mat (--mat)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="run folder (spec.yaml + weights.safetensors) or spec file (initial weights)")
+    p.add_argument("--onnx", metavar="FILE", help="write an ONNX model here")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: newest onnxruntime supports)")
+    p.add_argument("--via", choices=["torch", "keras"], default=None,
+                   help="export through the framework's own ONNX exporter instead of xnn's writer")
+    p.add_argument("--mat", metavar="FILE", help="write a MATLAB/Octave .mat file here")
+    add_set(p)
+
+
+def load_source(source: str, overrides: list[str] | None = None):
+    """``(spec, params, kind)``: a run folder's trained weights, or a spec's seeded initial weights."""
+    from ..init import init_params
+    from ..spec import load_spec
+    from ..weights import load_weights
+
+    src = Path(source)
+    if src.is_dir() and (src / "weights.safetensors").is_file():
+        spec = load_spec(src, overrides=overrides or None)
+        return spec, load_weights(src / "weights.safetensors", spec), "run"
+    spec = load_spec(src, overrides=overrides or None)
+    return spec, init_params(spec), "initial"
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.onnx and not args.mat:
+        raise FormatError("nothing to do: give --onnx FILE and/or --mat FILE")
+    if args.via and not args.onnx:
+        raise FormatError("--via needs --onnx FILE")
+    spec, params, kind = load_source(args.source, args.overrides)
+    what = "trained" if kind == "run" else "initial (seeded)"
+    if args.onnx:
+        if args.via:
+            from ._common import quiet_frameworks
+            from ..interop.onnx import export_via
+
+            quiet_frameworks()
+            path = export_via(spec, params, args.onnx, args.via, opset=args.opset)
+            print(f"wrote {path} (ONNX via {args.via}, {what} weights)")
+        else:
+            from ..interop.onnx import default_opset, export_onnx
+
+            opset = args.opset if args.opset is not None else default_opset()
+            path = export_onnx(spec, params, args.onnx, opset=opset)
+            print(f"wrote {path} (ONNX opset {opset}, {what} weights; input 'input' "
+                  f"(N, {', '.join(map(str, spec.input_shape))}) channels-last)")
+    if args.mat:
+        try:
+            from ..interop.mat import export_mat
+        except ImportError:
+            raise FormatError("--mat: .mat export is not available in this installation") from None
+        path = export_mat(spec, params, args.mat, compress=False)
+        print(f"wrote {path} (MATLAB .mat, {what} weights)")
+    return 0

@@ -1,0 +1,53 @@
+"""Activation -> the ONNX op of the same name; exact decompositions where the opset lacks it.
+
+gelu: ``Gelu`` (opset >= 20) else ``0.5·x·(1+Erf(x/√2))``; gelu_tanh: ``Gelu(approximate=tanh)``
+(>= 20) else its tanh formula; silu: ``x·Sigmoid(x)``; softmax: ``Softmax(axis)`` (opset >= 13
+semantics), the axis moved when the tensor runs channels-first.
+"""
+from __future__ import annotations
+
+import math
+
+from ..mapping import OnnxMapping, cl_axis_to_cf
+
+
+class ActivationX(OnnxMapping):
+    kind = "Activation"
+    layout = "any"
+
+    def emit(self, node, g, xs, params, layout):
+        L, x, n = node.layer, xs[0], node.name
+        f = L.fn
+        simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+        if f in simple:
+            return g.op(simple[f], [x], n)
+        if f == "leaky_relu":
+            return g.op("LeakyRelu", [x], n, alpha=float(L.negative_slope))
+        if f == "elu":
+            return g.op("Elu", [x], n, alpha=float(L.alpha))
+        if f == "silu":
+            return g.op("Mul", [x, g.op("Sigmoid", [x], f"{n}_sigmoid")], n)
+        if f == "softmax":
+            rank = len(node.out_shape) + 1
+            ax = cl_axis_to_cf(L.axis, rank) if layout == "cf" else L.axis % rank
+            return g.op("Softmax", [x], n, axis=ax)
+        if f == "gelu":
+            if g.opset >= 20:
+                return g.op("Gelu", [x], n)
+            e = g.op("Erf", [g.op("Div", [x, g.scalar(f"{n}.sqrt2", math.sqrt(2.0))], f"{n}_div")], f"{n}_erf")
+            return _half_x_one_plus(g, x, e, n)
+        if f == "gelu_tanh":
+            if g.opset >= 20:
+                return g.op("Gelu", [x], n, approximate="tanh")
+            x3 = g.op("Mul", [g.op("Mul", [x, x], f"{n}_x2"), x], f"{n}_x3")
+            inner = g.op("Add", [x, g.op("Mul", [x3, g.scalar(f"{n}.c", 0.044715)], f"{n}_cx3")], f"{n}_inner")
+            t = g.op("Tanh", [g.op("Mul", [inner, g.scalar(f"{n}.k", math.sqrt(2.0 / math.pi))], f"{n}_scaled")],
+                     f"{n}_tanh")
+            return _half_x_one_plus(g, x, t, n)
+        raise AssertionError(f)
+
+
+def _half_x_one_plus(g, x, t, n):
+    """0.5 · x · (1 + t)."""
+    one_plus = g.op("Add", [t, g.scalar(f"{n}.one", 1.0)], f"{n}_1p")
+    return g.op("Mul", [g.op("Mul", [x, g.scalar(f"{n}.half", 0.5)], f"{n}_half_x"), one_plus], n)

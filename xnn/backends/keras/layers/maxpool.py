@@ -1,0 +1,12 @@
+"""MaxPool1D/2D: Keras ``MaxPooling*D`` (see ``_pool``)."""
+from ._pool import PoolK
+
+
+class MaxPool2DK(PoolK):
+    kind = "MaxPool2D"
+    op, nd = "max", 2
+
+
+class MaxPool1DK(PoolK):
+    kind = "MaxPool1D"
+    op, nd = "max", 1

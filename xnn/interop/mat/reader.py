@@ -1,0 +1,304 @@
+"""Read an xnn .mat file (v7 or v7.3) back into a spec dict and canonical weights.
+
+Untrusted input: the header and every top-level element are checked and sizes bounded before
+scipy parses anything (compressed elements are inflated with a cap); only plain char, numeric,
+cell and scalar-struct values are accepted (MATLAB objects, function handles, opaque classes and
+sparse arrays are rejected); nothing is unpickled and nothing is written. Every problem raises
+:class:`xnn.errors.FormatError` naming the file and the variable.
+"""
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import FormatError, SpecError
+from . import layouts
+from .writer import FORMAT_VERSION
+
+MAX_MAT_BYTES = 8 * 2**30  # file size and total (inflated) data size
+KNOWN = ("xnn_format", "xnn_version", "saved_by", "created", "spec_name", "spec_json", "dtype",
+         "input_shape", "input_dtype", "input_format", "output_format", "layers", "ref_input",
+         "ref_output", "ref_input_format", "ref_output_format")
+_MI_MATRIX, _MI_COMPRESSED = 14, 15
+
+
+def mat_version(path: Path, head: bytes) -> str:
+    """``7`` (MAT 5 container, v6/v7) or ``7.3`` (HDF5) from the 128-byte header."""
+    if len(head) < 128:
+        raise FormatError(f"{path}: truncated (shorter than the 128-byte MAT header)")
+    if not head.startswith(b"MATLAB"):
+        raise FormatError(f"{path}: not a MAT file (no 'MATLAB' header; v4 files are not supported)")
+    ver, endian = head[124:126], head[126:128]
+    if endian not in (b"IM", b"MI"):
+        raise FormatError(f"{path}: corrupt MAT header (endian indicator {endian!r})")
+    v = int.from_bytes(ver, "little" if endian == b"IM" else "big")
+    if v == 0x0100:
+        return "7"
+    if v == 0x0200:
+        return "7.3"
+    raise FormatError(f"{path}: unknown MAT version 0x{v:04x}")
+
+
+def scan_v5(path: Path, max_bytes: int) -> None:
+    """Walk the top-level elements: each complete, only (compressed) matrices, inflated size bounded."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(128)
+        e = "<" if head[126:128] == b"IM" else ">"
+        total, pos = 0, 128
+        while pos < size:
+            tag = f.read(8)
+            if len(tag) < 8:
+                raise FormatError(f"{path}: truncated element tag at byte {pos}")
+            mdtype, nbytes = struct.unpack(e + "II", tag)
+            pos += 8
+            if pos + nbytes > size:
+                raise FormatError(f"{path}: truncated (an element of {nbytes} bytes runs past the end of the file)")
+            if mdtype == _MI_MATRIX:
+                total += nbytes
+                _check_class(path, f.read(min(nbytes, 512)), e)
+                f.seek(pos + nbytes)
+                pos += nbytes
+            elif mdtype == _MI_COMPRESSED:
+                n, head = _inflated_size(path, f, nbytes, max_bytes - total)
+                total += n
+                if len(head) < 8 or struct.unpack(e + "I", head[:4])[0] != _MI_MATRIX:
+                    raise FormatError(f"{path}: a compressed element does not hold a matrix")
+                _check_class(path, head[8:], e)
+                pos += nbytes
+            else:
+                raise FormatError(f"{path}: unexpected top-level element type {mdtype} at byte {pos - 8}")
+            if total > max_bytes:
+                raise FormatError(f"{path}: data larger than the limit of {max_bytes} bytes")
+
+
+# MATLAB classes that are never plain data: objects, function handles, opaque (string, table...)
+_REJECTED_CLASSES = {3: "an object", 16: "a function handle", 17: "an opaque object", 18: "an object"}
+_CLASS_NAMES = {1: "cell", 2: "struct", 4: "char", 5: "sparse", **{c: "numeric" for c in range(6, 16)}}
+
+
+def _subelement(buf: bytes, at: int, e: str) -> tuple[int, bytes, int]:
+    """(type, data, next offset) of a MAT 5 subelement, small-data format included."""
+    if at + 8 > len(buf):
+        raise ValueError("short")
+    first, second = struct.unpack(e + "II", buf[at:at + 8])
+    if first >> 16:  # small data element: 2-byte count, 2-byte type, 4 bytes of data
+        return first & 0xFFFF, buf[at + 4:at + 4 + (first >> 16)], at + 8
+    end = at + 8 + second
+    return first, buf[at + 8:end], at + 8 + ((second + 7) // 8) * 8
+
+
+def _check_class(path: Path, payload: bytes, e: str) -> None:
+    """Name and class of a top-level matrix from its first bytes; reject non-data classes."""
+    try:
+        _, flags, at = _subelement(payload, 0, e)
+        cls = struct.unpack(e + "I", flags[:4])[0] & 0xFF
+        _, _, at = _subelement(payload, at, e)  # dims
+        _, raw, _ = _subelement(payload, at, e)
+        name = raw.decode("ascii", "replace")
+    except (ValueError, struct.error):
+        raise FormatError(f"{path}: corrupt matrix header") from None
+    if cls in _REJECTED_CLASSES:
+        raise FormatError(f"{path}: variable {name}: is {_REJECTED_CLASSES[cls]}; MATLAB objects, function "
+                          f"handles and opaque classes are not accepted")
+    if cls not in _CLASS_NAMES:
+        raise FormatError(f"{path}: variable {name}: unknown MATLAB class {cls}")
+    if cls == 5:
+        raise FormatError(f"{path}: variable {name}: sparse arrays are not accepted")
+
+
+def _inflated_size(path: Path, f, nbytes: int, cap: int) -> tuple[int, bytes]:
+    """Inflate one compressed element with a cap; returns its size and its first 512 bytes."""
+    d = zlib.decompressobj()
+    out, left, head = 0, nbytes, b""
+
+    def take(b: bytes) -> int:
+        nonlocal head
+        if len(head) < 512:
+            head += b[:512 - len(head)]
+        return len(b)
+
+    try:
+        while left:
+            chunk = f.read(min(left, 1 << 20))
+            left -= len(chunk)
+            out += take(d.decompress(chunk, max(cap - out + 1, 1)))
+            while d.unconsumed_tail and out <= cap:
+                out += take(d.decompress(d.unconsumed_tail, max(cap - out + 1, 1)))
+            if out > cap:
+                raise FormatError(f"{path}: compressed data inflates past the limit of the remaining "
+                                  f"{max(cap, 0)} bytes")
+        out += take(d.flush())
+    except zlib.error as e:
+        raise FormatError(f"{path}: corrupt compressed element ({e})") from None
+    if not d.eof:
+        raise FormatError(f"{path}: truncated compressed element")
+    return out, head
+
+
+# ------------------------------------------------------------------------------ normalize
+def _plain(v, where: str, depth: int = 0):
+    """scipy loadmat values -> str | ndarray (numeric) | object ndarray (cell) | dict (struct)."""
+    from scipy.io.matlab import MatlabFunction, MatlabObject, MatlabOpaque, mat_struct
+
+    if depth > 8:
+        raise FormatError(f"variable {where}: nested too deeply")
+    if isinstance(v, (MatlabObject, MatlabFunction, MatlabOpaque)):
+        raise FormatError(f"variable {where}: MATLAB objects, function handles and opaque classes are not accepted")
+    if isinstance(v, mat_struct):
+        return {k: _plain(getattr(v, k), f"{where}.{k}", depth + 1) for k in v._fieldnames}
+    if not isinstance(v, np.ndarray):
+        raise FormatError(f"variable {where}: unsupported MATLAB value ({type(v).__name__})")
+    if v.dtype.kind in "US":
+        if v.size <= 1:
+            return str(v.reshape(-1)[0]) if v.size else ""
+        return [str(x) for x in v.reshape(-1)]
+    if v.dtype == object:
+        if v.size == 1 and isinstance(v.reshape(-1)[0], mat_struct):
+            return _plain(v.reshape(-1)[0], where, depth)
+        if any(isinstance(x, mat_struct) for x in v.flat):
+            raise FormatError(f"variable {where}: struct arrays are not accepted (use a cell of structs)")
+        out = np.empty(v.shape, dtype=object)
+        for idx in np.ndindex(*v.shape):
+            out[idx] = _plain(v[idx], f"{where}{{{','.join(str(i + 1) for i in idx)}}}", depth + 1)
+        return out
+    if v.dtype.kind not in "iufb" or v.dtype.names:
+        raise FormatError(f"variable {where}: MATLAB class with dtype {v.dtype} is not accepted")
+    return v
+
+
+def read_variables(path: str | Path, max_bytes: int = MAX_MAT_BYTES) -> tuple[dict, str]:
+    """The known top-level variables of an xnn .mat file as plain values, and the MAT version."""
+    p = Path(path)
+    if not p.is_file():
+        raise FormatError(f"{p}: no such .mat file")
+    if p.stat().st_size > max_bytes:
+        raise FormatError(f"{p}: file larger than the limit of {max_bytes} bytes")
+    with open(p, "rb") as f:
+        head = f.read(128)
+    version = mat_version(p, head)
+    if version == "7.3":
+        from .hdf5 import read_v73
+
+        return read_v73(p, KNOWN, max_bytes), version
+    scan_v5(p, max_bytes)
+    from scipy.io import loadmat, whosmat
+
+    try:
+        present = [name for name, _, _ in whosmat(str(p))]
+    except Exception as e:  # scipy raises many types on damaged files; never let one escape
+        raise FormatError(f"{p}: not a readable MAT v7 file ({type(e).__name__}: {str(e)[:120]})") from None
+    out = {}
+    for k in KNOWN:
+        if k not in present:
+            continue
+        try:  # one variable at a time, so an error names its variable
+            raw = loadmat(str(p), variable_names=[k], squeeze_me=False, struct_as_record=False,
+                          chars_as_strings=True, mat_dtype=False, verify_compressed_data_integrity=True)
+        except Exception as e:
+            raise FormatError(f"{p}: variable {k}: unreadable ({type(e).__name__}: {str(e)[:120]})") from None
+        if k not in raw:
+            raise FormatError(f"{p}: variable {k}: listed in the file but unreadable")
+        try:
+            out[k] = _plain(raw[k], k)
+        except FormatError as e:
+            raise FormatError(f"{p}: {e.messages[0]}") from None
+    return out, version
+
+
+# ------------------------------------------------------------------------------ decode
+def _text(vars_: dict, k: str, p: Path) -> str:
+    v = vars_.get(k)
+    if not isinstance(v, str):
+        raise FormatError(f"{p}: variable {k}: missing or not a char row")
+    return v
+
+
+def _int_scalar(v, where: str, p: Path) -> int:
+    a = np.asarray(v) if isinstance(v, np.ndarray) else None
+    if a is None or a.size != 1 or a.dtype.kind not in "iuf" or not np.isfinite(a).all() or float(a.flat[0]) % 1:
+        raise FormatError(f"{p}: variable {where}: must be an integer scalar")
+    return int(a.flat[0])
+
+
+def import_mat(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read an xnn .mat (v7 or v7.3) -> ``(spec_dict, params)``.
+
+    ``params`` are canonical ``<node>.<param>`` arrays (ONNX/PyTorch layout) in the spec's dtype,
+    converted exactly from the MATLAB layouts (so weights changed in MATLAB/Octave come back).
+    Raises FormatError naming the file and variable on any damaged, hostile or mismatched input.
+    """
+    from ...spec import from_dict
+
+    p = Path(path)
+    v, _ = read_variables(p, max_bytes)
+    if "xnn_format" not in v:
+        raise FormatError(f"{p}: variable xnn_format: missing (not an xnn .mat file)")
+    fmt = _int_scalar(v["xnn_format"], "xnn_format", p)
+    if fmt != FORMAT_VERSION:
+        raise FormatError(f"{p}: variable xnn_format: format {fmt} is not supported (this xnn reads {FORMAT_VERSION})")
+    try:
+        spec_dict = json.loads(_text(v, "spec_json", p))
+    except json.JSONDecodeError as e:
+        raise FormatError(f"{p}: variable spec_json: not valid JSON ({e})") from None
+    try:
+        spec = from_dict(spec_dict)
+    except SpecError as e:
+        raise FormatError([f"{p}: variable spec_json: {m}" for m in e.messages]) from None
+    except Exception as e:
+        raise FormatError(f"{p}: variable spec_json: not a valid spec ({type(e).__name__})") from None
+    unknown = sorted({n.kind for n in spec.nodes if n.kind not in layouts.LAYOUTS})
+    if unknown:
+        raise FormatError(f"{p}: variable spec_json: no .mat mapping for layer kind(s) {unknown}")
+    ctx = layouts.build_context(spec)
+    cells = v.get("layers")
+    if not isinstance(cells, np.ndarray) or cells.dtype != object:
+        raise FormatError(f"{p}: variable layers: missing or not a cell array")
+    if cells.size != len(spec.nodes):
+        raise FormatError(f"{p}: variable layers: {cells.size} entries, the spec has {len(spec.nodes)} nodes")
+    dtype = spec.train.dtype
+    params: dict[str, np.ndarray] = {}
+    errors: list[str] = []
+    for i, (node, rec) in enumerate(zip(spec.nodes, cells.reshape(-1, order="F"))):
+        where = f"layers{{{i + 1}}}"
+        if not isinstance(rec, dict):
+            errors.append(f"{p}: variable {where}: not a struct")
+            continue
+        if rec.get("name") != node.name or rec.get("type") != node.kind:
+            errors.append(f"{p}: variable {where}: is {rec.get('type')!r} {rec.get('name')!r}, "
+                          f"the spec has {node.kind!r} {node.name!r}")
+            continue
+        w = rec.get("weights", {})
+        if isinstance(w, np.ndarray) and w.size == 0:
+            w = {}  # an empty struct may come back as an empty array
+        if not isinstance(w, dict):
+            errors.append(f"{p}: variable {where}.weights: not a struct")
+            continue
+        want = layouts.expected_mat_shapes(node, ctx)
+        if set(w) != set(want):
+            errors.append(f"{p}: variable {where}.weights: fields {sorted(w)}, expected {sorted(want)}")
+            continue
+        arrays = {}
+        for k, shape in want.items():
+            a = w[k]
+            wk = f"{where}.weights.{k}"
+            if not isinstance(a, np.ndarray) or a.dtype.kind not in "iuf":
+                errors.append(f"{p}: variable {wk}: not a real numeric array")
+            elif layouts.strip_trailing_ones(a.shape) != layouts.strip_trailing_ones(shape):
+                errors.append(f"{p}: variable {wk}: shape {list(a.shape)} does not match the spec's {list(shape)}")
+            elif not np.all(np.isfinite(a)):
+                errors.append(f"{p}: variable {wk}: contains NaN or Inf")
+            else:
+                arrays[k] = a.reshape(shape)  # only trailing singleton dims can differ
+        if len(arrays) != len(want):
+            continue
+        canon = layouts.LAYOUTS[node.kind].from_mat(node, arrays, ctx)
+        for k, a in canon.items():
+            params[f"{node.name}.{k}"] = np.ascontiguousarray(a.reshape(node.params[k].shape)).astype(dtype)
+    if errors:
+        raise FormatError(errors)
+    return spec.raw, params

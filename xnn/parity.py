@@ -171,3 +171,45 @@ def _onnx_path(spec, params, x, path: Path) -> np.ndarray:
     from .interop.onnx import export_and_run
 
     return export_and_run(spec, params, x, path)
+
+
+def _octave_path(spec, params, x, path: Path) -> np.ndarray:
+    """Export to .mat (weights in float64, Octave computes in double), run matlab/+xnn's
+    plain-M ``xnn.predict`` on ``x`` in one octave-cli call, return channels-last output."""
+    import shutil
+    import subprocess
+
+    from scipy.io import loadmat
+
+    from .interop.mat import export_mat
+    from .interop.mat.layouts import from_dlarray_order
+
+    octave = shutil.which("octave-cli")
+    if octave is None:
+        raise SpecError("--backends octave: GNU Octave (octave-cli) is not installed")
+    matlab_dir = Path(__file__).resolve().parent.parent / "matlab"
+    if not (matlab_dir / "+xnn").is_dir():
+        raise SpecError(f"--backends octave: matlab/+xnn not found next to the xnn package ({matlab_dir})")
+    spec64 = spec.with_overrides({"train.dtype": "float64"})
+    export_mat(spec64, params, path, ref_input=x)
+    out = path.with_name("octave_out.mat")
+    script = path.with_name("run_predict.m")
+    script.write_text(
+        "warning('off', 'all');\n"
+        f"addpath('{matlab_dir}');\n"
+        f"m = xnn.load('{path}');\n"
+        "y = xnn.predict(m, m.ref_input);\n"
+        "fmt = m.ref_output_format;\n"
+        f"save('-v7', '{out}', 'y', 'fmt');\n")
+    proc = subprocess.run([octave, "--no-gui", "--quiet", "--no-window-system", str(script)],
+                          capture_output=True, text=True, timeout=600, cwd=path.parent)
+    if proc.returncode != 0 or not out.exists():
+        err = [ln for ln in proc.stderr.splitlines() if "ignoring const execution_exception" not in ln]
+        raise ParityError(f"octave: xnn.predict failed: {' '.join(err)[-400:]}")
+    res = loadmat(out)
+    fmt = str(res["fmt"][0]) if res["fmt"].size else "CB"
+    y = np.asarray(res["y"], dtype=np.float64)
+    want = (len(x), *spec.output.out_shape)
+    if y.ndim < len(want):  # MATLAB drops trailing singleton dimensions
+        y = y.reshape(y.shape + (1,) * (len(want) - y.ndim))
+    return from_dlarray_order(y, fmt)

@@ -1,0 +1,152 @@
+"""xnn's optimizers (PyTorch's formulas) as ``keras.optimizers.Optimizer`` subclasses.
+
+Keras's own optimizers differ from xnn's: Adam's ε sits inside the bias correction, RMSprop's
+ε inside the square root, SGD's velocity carries old learning rates under a schedule, and every
+``weight_decay`` is decoupled. These classes implement docs/semantics.md exactly:
+
+- the learning rate is a float64 variable ``xnn_lr`` set by the trainer before each step
+  (Keras's own float32 ``learning_rate`` variable would round it);
+- weight decay is per variable (``decay_flags``, aligned with the variables the optimizer is
+  built on): coupled L2 for SGD/Adam/RMSprop/Adagrad, decoupled for AdamW;
+- clipping is done by the trainer before ``apply`` (xnn's global-norm formula).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from ...train.optim import slot_names
+
+
+class XnnOptimizer(keras.optimizers.Optimizer):
+    """Base: one update formula per subclass in ``_update(i, g, var, lr, t, wd)``."""
+
+    def __init__(self, opt_spec, decay_flags: list[bool], name: str | None = None):
+        super().__init__(learning_rate=0.0, name=name or f"xnn_{opt_spec.type}")
+        self._kind = opt_spec.type
+        self._slots_names = slot_names(opt_spec)
+        self._decay_flags = list(decay_flags)
+        self._wd = float(opt_spec.weight_decay)
+        self._init_acc = float(getattr(opt_spec, "initial_accumulator_value", 0.0))
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self.xnn_lr = self.add_variable(shape=(), initializer="zeros", dtype="float64", name="xnn_lr")
+        self.xnn_slots = {}
+        for s in self._slots_names:
+            self.xnn_slots[s] = [self.add_variable_from_reference(v, name=f"xnn_{s}") for v in var_list]
+            if self._slot_init(s):  # exact in float64 (a Keras Constant initializer rounds via float32)
+                for sv in self.xnn_slots[s]:
+                    sv.assign(np.full(tuple(sv.shape), self._slot_init(s), dtype=sv.dtype))
+
+    def _slot_init(self, slot: str) -> float:
+        return 0.0
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        dt = variable.dtype
+        lr = ops.cast(self.xnn_lr, dt)
+        g = ops.cast(gradient, dt)
+        t = ops.cast(self.iterations + 1, dt)  # this step's number, from 1
+        wd = self._wd if self._decay_flags[i] else 0.0
+        self._update(i, g, variable, lr, t, wd)
+
+    def _slot(self, name: str, i: int):
+        return self.xnn_slots[name][i]
+
+    def _update(self, i, g, var, lr, t, wd):
+        raise NotImplementedError
+
+
+class SGD(XnnOptimizer):
+    def __init__(self, o, decay_flags, name=None):
+        super().__init__(o, decay_flags, name)
+        self._mu, self._tau, self._nesterov = float(o.momentum), float(o.dampening), bool(o.nesterov)
+
+    def _update(self, i, g, var, lr, t, wd):
+        if wd:
+            g = g + wd * var
+        if self._mu > 0:
+            b = self._slot("momentum", i)
+            # PyTorch: the first step sets the buffer to g (no dampening); lr is applied outside
+            nb = ops.where(ops.equal(t, 1.0), g, self._mu * b + (1.0 - self._tau) * g)
+            self.assign(b, nb)
+            g = g + self._mu * nb if self._nesterov else nb
+        self.assign_sub(var, lr * g)
+
+
+class Adam(XnnOptimizer):
+    """Adam (coupled L2) and AdamW (decoupled, θ ← θ(1 − lr·λ) first); ε outside the sqrt."""
+
+    def __init__(self, o, decay_flags, name=None):
+        super().__init__(o, decay_flags, name)
+        self._b1, self._b2, self._eps = float(o.betas[0]), float(o.betas[1]), float(o.eps)
+        self._decoupled = o.type == "adamw"
+
+    def _update(self, i, g, var, lr, t, wd):
+        if wd and self._decoupled:
+            self.assign(var, var * (1.0 - lr * wd))
+        elif wd:
+            g = g + wd * var
+        m, v = self._slot("m", i), self._slot("v", i)
+        nm = self._b1 * m + (1.0 - self._b1) * g
+        nv = self._b2 * v + (1.0 - self._b2) * g * g
+        self.assign(m, nm)
+        self.assign(v, nv)
+        bc1 = 1.0 - ops.power(ops.convert_to_tensor(self._b1, dtype=var.dtype), t)
+        bc2 = 1.0 - ops.power(ops.convert_to_tensor(self._b2, dtype=var.dtype), t)
+        denom = ops.sqrt(nv) / ops.sqrt(bc2) + self._eps
+        self.assign_sub(var, (lr / bc1) * nm / denom)
+
+
+class RMSprop(XnnOptimizer):
+    def __init__(self, o, decay_flags, name=None):
+        super().__init__(o, decay_flags, name)
+        self._alpha, self._eps, self._mu, self._centered = float(o.alpha), float(o.eps), float(o.momentum), bool(o.centered)
+
+    def _update(self, i, g, var, lr, t, wd):
+        if wd:
+            g = g + wd * var
+        v = self._slot("v", i)
+        nv = self._alpha * v + (1.0 - self._alpha) * g * g
+        self.assign(v, nv)
+        if self._centered:
+            gb = self._slot("g", i)
+            ng = self._alpha * gb + (1.0 - self._alpha) * g
+            self.assign(gb, ng)
+            a = ops.sqrt(nv - ng * ng) + self._eps
+        else:
+            a = ops.sqrt(nv) + self._eps
+        if self._mu > 0:
+            b = self._slot("momentum", i)
+            nb = self._mu * b + g / a
+            self.assign(b, nb)
+            self.assign_sub(var, lr * nb)
+        else:
+            self.assign_sub(var, lr * g / a)
+
+
+class Adagrad(XnnOptimizer):
+    def __init__(self, o, decay_flags, name=None):
+        super().__init__(o, decay_flags, name)
+        self._eps = float(o.eps)
+
+    def _slot_init(self, slot):
+        return self._init_acc
+
+    def _update(self, i, g, var, lr, t, wd):
+        if wd:
+            g = g + wd * var
+        s = self._slot("sum", i)
+        ns = s + g * g
+        self.assign(s, ns)
+        self.assign_sub(var, lr * g / (ops.sqrt(ns) + self._eps))
+
+
+def make_optimizer(opt_spec, decay_flags: list[bool]) -> XnnOptimizer:
+    """The Keras optimizer implementing ``train.optimizer``."""
+    cls = {"sgd": SGD, "adam": Adam, "adamw": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}[opt_spec.type]
+    return cls(opt_spec, decay_flags)

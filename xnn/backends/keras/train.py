@@ -1,0 +1,203 @@
+"""xnn's training step on Keras 3 / TensorFlow: a compiled ``tf.function`` step (not
+``model.fit``), xnn's loss written in TF, global clipping by xnn, and the optimizers of
+:mod:`.optimizers` (PyTorch's formulas).
+
+``replica_step(x, y, lr)`` is the per-replica step (forward, loss, gradients, clipping, update);
+it is plain TF so a distributed driver can wrap it in ``strategy.run`` (that driver owns loss
+scaling by the replica count and the gradient all-reduce). ``train_step`` is the single-device
+outer call.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from ...train import losses as L  # noqa: E402
+from ...train.optim import CLIP_EPS, check_optimizer, frozen_nodes, native_groups, param_info, slot_names  # noqa: E402
+from ...train.schedules import lr_at  # noqa: E402
+from .build import predict  # noqa: E402
+from .lowering import lowerings  # noqa: E402
+from .optimizers import make_optimizer  # noqa: E402
+
+
+def configure(train) -> None:
+    """Seed, threads, determinism and TF32 for a ``TrainSpec`` (process-wide settings)."""
+    import keras
+
+    keras.utils.set_random_seed(train.seed)
+    tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_tensor_float_32_execution(bool(train.tf32))
+    if train.threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(train.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(train.threads)
+        except RuntimeError:  # TF already initialized its thread pools in this process
+            pass
+
+
+def tf_loss(loss_spec, out, y, class_weights=None):
+    """xnn's loss (xnn.train.losses) in TF; ``out (N, ..., K)``; returns a scalar."""
+    t = loss_spec.type
+    if t == "cross_entropy":
+        k = out.shape[-1]
+        z = tf.reshape(out, [-1, k])
+        if y.dtype.is_integer:
+            tt = tf.one_hot(tf.reshape(y, [-1]), k, dtype=z.dtype)
+        else:
+            tt = tf.reshape(tf.cast(y, z.dtype), [-1, k])
+        eps = loss_spec.label_smoothing
+        ts = tt * (1.0 - eps) + eps / k
+        w = tf.ones([k], z.dtype) if class_weights is None else tf.constant(class_weights, z.dtype)
+        return -tf.reduce_sum(ts * w * tf.nn.log_softmax(z, axis=-1)) / tf.reduce_sum(tt * w)
+    yy = tf.reshape(tf.cast(y, out.dtype), tf.shape(out))
+    d = out - yy
+    if t == "binary_cross_entropy":
+        return tf.reduce_mean(tf.nn.relu(out) - out * yy + tf.math.log1p(tf.exp(-tf.abs(out))))
+    if t == "mse":
+        return tf.reduce_mean(d * d)
+    if t == "mae":
+        return tf.reduce_mean(tf.abs(d))
+    if t == "huber":
+        a = tf.abs(d)
+        delta = tf.constant(loss_spec.delta, out.dtype)
+        return tf.reduce_mean(tf.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)))
+    raise ValueError(f"unknown loss {t!r}")
+
+
+def clip_by_global_norm(grads: list, max_norm: float) -> list:
+    """PyTorch's clip_grad_norm_: g · min(1, max_norm / (‖(‖g_i‖)‖ + 1e-6))."""
+    total = tf.norm(tf.stack([tf.norm(g) for g in grads]))
+    coef = tf.minimum(tf.constant(max_norm, total.dtype) / (total + CLIP_EPS), tf.constant(1.0, total.dtype))
+    return [g * tf.cast(coef, g.dtype) for g in grads]
+
+
+class Trainer:
+    """One xnn optimizer step at a time on a compiled ``keras.Model`` (same API as torch's)."""
+
+    def __init__(self, spec, model, dtype: str = "float32", steps_per_epoch: int = 1,
+                 class_weights: np.ndarray | None = None):
+        check_optimizer(spec.train.optimizer)
+        self.spec, self.model, self.dtype = spec, model, dtype
+        self.train = spec.train
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.step = 0
+        self.last_output: np.ndarray | None = None
+        self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
+        info = param_info(spec)
+        low = lowerings()
+        # Frozen nodes: their variables leave the trainable list and the layer runs in inference
+        # mode (Keras's trainable=False semantics; torch puts the module in eval()).
+        for n in frozen_nodes(spec):
+            if spec.node_map[n].params:
+                model.get_layer(n).trainable = False
+        self._vars, decay_flags = [], []
+        self._map: dict[str, tuple] = {}  # canonical trainable param -> (node, layer weight index, var index)
+        for node in spec.nodes:
+            if not node.params:
+                continue
+            layer = model.get_layer(node.name)
+            ws = layer.get_weights()
+            groups = native_groups(node, dict(enumerate(ws)), low[node.kind].from_native)
+            trainable_ids = {id(v) for v in layer.trainable_weights}
+            for j, var in enumerate(layer.weights):
+                canon = groups.get(j, [])
+                if id(var) not in trainable_ids or not canon or not all(info[f"{node.name}.{c}"].trainable for c in canon):
+                    continue
+                flags = {info[f"{node.name}.{c}"].decay for c in canon}
+                if len(flags) > 1:
+                    raise NotImplementedError(f"{node.name}: weight {j} mixes decayed and excluded params")
+                for c in canon:
+                    self._map[f"{node.name}.{c}"] = (node, j, len(self._vars))
+                self._vars.append(var)
+                decay_flags.append(flags.pop())
+        self.optimizer = make_optimizer(self.train.optimizer, decay_flags)
+        if self._vars:
+            self.optimizer.build(self._vars)
+        self._compiled = tf.function(self.replica_step, jit_compile=False, reduce_retracing=True)
+
+    # ------------------------------------------------------------------ steps
+    def replica_step(self, x, y, lr):
+        """Forward in training mode, xnn's loss, gradients, global clipping, one update.
+
+        Returns ``(loss, outputs)``. Plain TF: usable inside ``strategy.run``.
+        """
+        with tf.GradientTape() as tape:
+            out = self.model(x, training=True)
+            loss = tf_loss(self.train.loss, out, y, self.class_weights)
+        if self._vars:
+            grads = tape.gradient(loss, self._vars)
+            grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, self._vars)]
+            if self.train.clip_grad_norm is not None:  # before weight decay (inside the optimizer)
+                grads = clip_by_global_norm(grads, self.train.clip_grad_norm)
+            self.optimizer.xnn_lr.assign(lr)
+            self.optimizer.apply(grads, self._vars)
+        return loss, out
+
+    def lr(self) -> float:
+        """The learning rate of the next step."""
+        return lr_at(self.train, self.step, self.steps_per_epoch)
+
+    def _tensors(self, x, y):
+        x = np.asarray(x)
+        xt = tf.constant(x.astype(self.dtype) if np.issubdtype(x.dtype, np.floating) else x)
+        y = np.asarray(y)
+        yt = tf.constant(y.astype(self.dtype) if np.issubdtype(y.dtype, np.floating) else y.astype(np.int64))
+        return xt, yt
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
+        xt, yt = self._tensors(x, y)
+        loss, out = self._compiled(xt, yt, tf.constant(self.lr(), tf.float64))
+        self.step += 1
+        self.last_output = out.numpy()
+        return float(loss.numpy())
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
+        """Loss and metrics in evaluation mode (xnn's NumPy formulas on the outputs)."""
+        z = predict(self.model, x, batch_size=batch_size)
+        return L.evaluate_outputs(self.train, z, y, self.class_weights)
+
+    # ------------------------------------------------------------------ state
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        """``step`` and ``<node>.<param>.<slot>`` (canonical layout, float64)."""
+        out = {"step": np.array([self.step], np.int64)}
+        low = lowerings()
+        for canon, (node, j, vi) in self._map.items():
+            layer = self.model.get_layer(node.name)
+            for slot in slot_names(self.train.optimizer):
+                ws = [np.zeros(w.shape) for w in layer.get_weights()]
+                ws[j] = np.asarray(self.optimizer.xnn_slots[slot][vi].numpy(), np.float64)
+                out[f"{canon}.{slot}"] = np.asarray(low[node.kind].from_native(node, ws)[canon.split(".", 1)[1]], np.float64)
+        return out
+
+    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        """Inverse of :meth:`optimizer_state`."""
+        self.step = int(np.asarray(state["step"]).reshape(-1)[0])
+        if not self._vars:
+            return
+        self.optimizer.iterations.assign(self.step)
+        low = lowerings()
+        for canon, (node, j, vi) in self._map.items():
+            cname = canon.split(".", 1)[1]
+            for slot in slot_names(self.train.optimizer):
+                c = {k: np.zeros(p.shape) for k, p in node.params.items()}
+                c[cname] = np.asarray(state[f"{canon}.{slot}"], np.float64)
+                var = self.optimizer.xnn_slots[slot][vi]
+                var.assign(np.asarray(low[node.kind].to_native(node, c)[j]).reshape(var.shape).astype(var.dtype))
+
+    def _seed_vars(self) -> list:
+        return [v for v in self.model.variables if "seed_generator" in v.path]
+
+    def rng_state(self) -> dict[str, np.ndarray]:
+        """Keras seed-generator states of the model's layers (Dropout masks)."""
+        return {f"rng.keras.{i}": np.asarray(v.numpy()) for i, v in enumerate(self._seed_vars())}
+
+    def load_rng_state(self, state: dict[str, np.ndarray]) -> None:
+        for i, v in enumerate(self._seed_vars()):
+            key = f"rng.keras.{i}"
+            if key in state:
+                v.assign(state[key].astype(v.dtype))

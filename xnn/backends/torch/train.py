@@ -1,0 +1,220 @@
+"""xnn's training step on PyTorch: real ``torch.optim`` optimizers (their formulas are xnn's),
+param groups for weight-decay exclusions, the scheduled lr set before every step.
+
+The epoch loop, checkpoints and metrics live in :mod:`xnn.train.loop`; this module provides
+one optimizer step, evaluation, and optimizer/RNG state as canonical NumPy dicts.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ...train import losses as L
+from ...train.optim import check_optimizer, frozen_nodes, native_groups, param_info, slot_names
+from ...train.schedules import lr_at
+from .build import DTYPES, predict
+from .lowering import lowerings
+
+# canonical slot -> torch optimizer state key, per optimizer type
+_TORCH_SLOT = {
+    "sgd": {"momentum": "momentum_buffer"},
+    "adam": {"m": "exp_avg", "v": "exp_avg_sq"},
+    "adamw": {"m": "exp_avg", "v": "exp_avg_sq"},
+    "rmsprop": {"v": "square_avg", "g": "grad_avg", "momentum": "momentum_buffer"},
+    "adagrad": {"sum": "sum"},
+}
+
+
+def configure(train) -> None:
+    """Seed, threads, determinism and TF32 for a ``TrainSpec`` (process-wide settings)."""
+    torch.manual_seed(train.seed)
+    if train.threads:
+        torch.set_num_threads(train.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cuda.matmul.allow_tf32 = bool(train.tf32)  # TF32 off unless asked for
+    torch.backends.cudnn.allow_tf32 = bool(train.tf32)
+
+
+def torch_loss(loss_spec, out: torch.Tensor, y: torch.Tensor, class_weights: torch.Tensor | None) -> torch.Tensor:
+    """xnn's loss (xnn.train.losses) on torch tensors; ``out (N, ..., K)`` channels-last."""
+    t = loss_spec.type
+    if t == "cross_entropy":
+        k = out.shape[-1]
+        z = out.reshape(-1, k)
+        if not y.is_floating_point():
+            # PyTorch's weighted mean Σ w_y l / Σ w_y is xnn's definition for integer labels.
+            return F.cross_entropy(z, y.reshape(-1), weight=class_weights, label_smoothing=loss_spec.label_smoothing)
+        # one-hot/soft targets: PyTorch divides by N even with weights; xnn divides by Σ w·y
+        tt = y.reshape(-1, k).to(z.dtype)
+        eps = loss_spec.label_smoothing
+        ts = tt * (1 - eps) + eps / k
+        w = class_weights if class_weights is not None else torch.ones(k, dtype=z.dtype, device=z.device)
+        return -(ts * w * F.log_softmax(z, dim=-1)).sum() / (tt * w).sum()
+    yy = y.reshape(out.shape).to(out.dtype)
+    if t == "binary_cross_entropy":
+        return F.binary_cross_entropy_with_logits(out, yy)
+    if t == "mse":
+        return F.mse_loss(out, yy)
+    if t == "mae":
+        return F.l1_loss(out, yy)
+    if t == "huber":
+        return F.huber_loss(out, yy, delta=loss_spec.delta)
+    raise ValueError(f"unknown loss {t!r}")
+
+
+class Trainer:
+    """One xnn optimizer step at a time on a compiled ``XnnModule``.
+
+    ``train_step(x, y)``: x ``(N, *input.shape)`` channels-last, y labels ``(N, ...)`` or targets
+    shaped like the output; returns the batch loss. ``step`` counts optimizer steps taken.
+    """
+
+    def __init__(self, spec, model, dtype: str = "float32", steps_per_epoch: int = 1,
+                 class_weights: np.ndarray | None = None):
+        check_optimizer(spec.train.optimizer)
+        self.spec, self.model, self.dtype = spec, model, dtype
+        self.train = spec.train
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.step = 0
+        self.last_output: np.ndarray | None = None
+        self.device = model.xnn_device
+        tdt = DTYPES[dtype]
+        self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
+        self._cw = None if class_weights is None else torch.as_tensor(self.class_weights, dtype=tdt, device=self.device)
+        info = param_info(spec)
+        low = lowerings()
+        self._frozen_mods = [model.layers[n] for n in frozen_nodes(spec) if n in model.layers]
+        # canonical param -> (node, native name, torch Parameter); trainable ones only
+        self._params: dict[str, tuple] = {}
+        decay, no_decay = [], []
+        for node in spec.nodes:
+            if not node.params:
+                continue
+            mod = model.layers[node.name]
+            sd = {k: v.detach().cpu().numpy() for k, v in mod.state_dict().items()}
+            groups = native_groups(node, sd, low[node.kind].from_native)
+            for pname, prm in mod.named_parameters():
+                canon = groups.get(pname, [])
+                trainable = bool(canon) and all(info[f"{node.name}.{c}"].trainable for c in canon)
+                prm.requires_grad_(trainable)
+                if not trainable:
+                    continue
+                flags = {info[f"{node.name}.{c}"].decay for c in canon}
+                if len(flags) > 1:
+                    raise NotImplementedError(f"{node.name}.{pname}: one tensor mixes decayed and excluded params")
+                (decay if flags.pop() else no_decay).append(prm)
+                for c in canon:
+                    self._params[f"{node.name}.{c}"] = (node, pname, prm)
+        self._trainable = decay + no_decay
+        o = self.train.optimizer
+        groups = [g for g in ({"params": decay, "weight_decay": o.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}) if g["params"]]
+        lr = lr_at(self.train, 0, self.steps_per_epoch)
+        if not groups:  # everything frozen: steps are no-ops but counted
+            self.optimizer = None
+        elif o.type == "sgd":
+            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=o.momentum, dampening=o.dampening, nesterov=o.nesterov)
+        elif o.type == "adam":
+            self.optimizer = torch.optim.Adam(groups, lr=lr, betas=tuple(o.betas), eps=o.eps)
+        elif o.type == "adamw":
+            self.optimizer = torch.optim.AdamW(groups, lr=lr, betas=tuple(o.betas), eps=o.eps)
+        elif o.type == "rmsprop":
+            self.optimizer = torch.optim.RMSprop(groups, lr=lr, alpha=o.alpha, eps=o.eps, momentum=o.momentum, centered=o.centered)
+        elif o.type == "adagrad":
+            self.optimizer = torch.optim.Adagrad(groups, lr=lr, eps=o.eps, initial_accumulator_value=o.initial_accumulator_value)
+        else:
+            raise ValueError(f"unknown optimizer {o.type!r}")
+
+    # ------------------------------------------------------------------ steps
+    def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        xt = torch.as_tensor(np.asarray(x), device=self.device)
+        if xt.is_floating_point():
+            xt = xt.to(DTYPES[self.dtype])
+        yt = torch.as_tensor(np.asarray(y), device=self.device)
+        yt = yt.to(DTYPES[self.dtype]) if yt.is_floating_point() else yt.long()
+        return xt, yt
+
+    def lr(self) -> float:
+        """The learning rate of the next step."""
+        return lr_at(self.train, self.step, self.steps_per_epoch)
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
+        self.model.train()
+        for m in self._frozen_mods:  # frozen nodes run in inference mode (BatchNorm keeps its stats)
+            m.eval()
+        xt, yt = self._tensors(x, y)
+        lr = self.lr()
+        if self.optimizer is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+        out = self.model(xt)
+        loss = torch_loss(self.train.loss, out, yt, self._cw)
+        if self.optimizer is not None:
+            loss.backward()
+            if self.train.clip_grad_norm is not None:  # before weight decay (inside step)
+                torch.nn.utils.clip_grad_norm_(self._trainable, self.train.clip_grad_norm)
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr
+            self.optimizer.step()
+        self.step += 1
+        self.last_output = out.detach().cpu().numpy()
+        return float(loss.detach().cpu())
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
+        """Loss and metrics in evaluation mode (xnn's NumPy formulas on the outputs)."""
+        z = predict(self.model, x, batch_size=batch_size)
+        return L.evaluate_outputs(self.train, z, y, self.class_weights)
+
+    # ------------------------------------------------------------------ state
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        """``step`` and ``<node>.<param>.<slot>`` (canonical layout, float64)."""
+        out = {"step": np.array([self.step], np.int64)}
+        o = self.train.optimizer
+        names = _TORCH_SLOT[o.type]
+        for canon, (node, pname, prm) in self._params.items():
+            st = self.optimizer.state.get(prm, {}) if self.optimizer is not None else {}
+            for slot in slot_names(o):
+                v = st.get(names[slot])
+                arr = np.zeros(tuple(prm.shape)) if v is None else v.detach().cpu().numpy().astype(np.float64)
+                out[f"{canon}.{slot}"] = self._to_canon(node, pname, arr)[canon.split(".", 1)[1]]
+        return out
+
+    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        """Inverse of :meth:`optimizer_state` (the optimizer continues exactly)."""
+        self.step = int(np.asarray(state["step"]).reshape(-1)[0])
+        if self.optimizer is None:
+            return
+        o = self.train.optimizer
+        names = _TORCH_SLOT[o.type]
+        for canon, (node, pname, prm) in self._params.items():
+            st = self.optimizer.state[prm]
+            st.clear()
+            if self.step == 0 and o.type != "adagrad":
+                continue  # torch creates state lazily on the first step
+            st["step"] = torch.tensor(float(self.step), dtype=torch.float32)
+            for slot in slot_names(o):
+                arr = self._to_native(node, pname, canon.split(".", 1)[1], state[f"{canon}.{slot}"])
+                st[names[slot]] = torch.as_tensor(arr, dtype=prm.dtype, device=prm.device).reshape(prm.shape).clone()
+
+    def rng_state(self) -> dict[str, np.ndarray]:
+        """Torch's global CPU RNG (Dropout masks) as a uint8 array."""
+        return {"rng.torch": torch.get_rng_state().numpy().copy()}
+
+    def load_rng_state(self, state: dict[str, np.ndarray]) -> None:
+        if "rng.torch" in state:
+            torch.set_rng_state(torch.from_numpy(np.ascontiguousarray(state["rng.torch"], np.uint8)))
+
+    # slot tensors go through the lowering's layout conversion like the params they belong to
+    def _to_canon(self, node, pname: str, arr: np.ndarray) -> dict[str, np.ndarray]:
+        mod = self.model.layers[node.name]
+        sd = {k: np.zeros(tuple(v.shape)) for k, v in mod.state_dict().items()}
+        sd[pname] = arr
+        return lowerings()[node.kind].from_native(node, sd)
+
+    def _to_native(self, node, pname: str, cname: str, arr: np.ndarray) -> np.ndarray:
+        canon = {k: np.zeros(p.shape) for k, p in node.params.items()}
+        canon[cname] = np.asarray(arr, np.float64)
+        return np.asarray(lowerings()[node.kind].to_native(node, canon)[pname])

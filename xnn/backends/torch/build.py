@@ -53,9 +53,23 @@ class XnnModule(nn.Module):
             layouts[node.name] = want if ranks[node.name] >= 2 else "cl"
         self._out = spec.nodes[-1].name
         self._out_layout = layouts[self._out]
+        # a plain chain (each node reads the previous one, at most one permute) runs without the
+        # name lookups of the general graph walk: Python overhead matters on small models
+        prev = "input"
+        chain = True
+        for name, ins in self._plan:
+            chain = chain and len(ins) == 1 and ins[0][0] == prev
+            prev = name
+        self._chain = [(self.layers[name], ins[0][1]) for name, ins in self._plan] if chain else None
         self.to(dtype=dtype, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._chain is not None:
+            for mod, conv in self._chain:
+                if conv is not None:
+                    x = to_cf(x) if conv == "cf" else to_cl(x)
+                x = mod(x)
+            return to_cl(x) if self._out_layout == "cf" else x
         acts = {"input": x}
         for name, ins in self._plan:
             args = []

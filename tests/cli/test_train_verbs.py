@@ -1,0 +1,99 @@
+"""train, compare, demo through the CLI (these call xnn.train.fit)."""
+import json
+
+import numpy as np
+import pytest
+
+import xnn
+
+from .conftest import EXAMPLES, run_xnn
+
+TINY = EXAMPLES / "iris_mlp.yaml"
+
+
+def test_train_evaluate_predict_one_epoch(tmp_path):
+    out = tmp_path / "run"
+    r = run_xnn("train", TINY, "--backend", "torch", "--out", out, "--set", "train.epochs=1", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "test: loss" in r.stdout and f"run written to {out}" in r.stdout
+    for name in ("spec.yaml", "weights.safetensors", "manifest.json", "metrics.json"):
+        assert (out / name).is_file(), name
+    spec = xnn.load_spec(out / "spec.yaml")
+    assert spec.train.epochs == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+
+    r = run_xnn("evaluate", out, "--json")
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["n"] == 30 and ev["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+
+    from sklearn.datasets import load_iris
+
+    data = tmp_path / "x.npz"
+    np.savez(data, x=load_iris().data[:7])
+    r = run_xnn("predict", out, "--data", data)
+    assert r.returncode == 0, r.stderr
+    pred = np.load(tmp_path / "x_pred.npz", allow_pickle=False)
+    assert pred["outputs"].shape == (7, 3) and pred["labels"].shape == (7,)
+
+
+def test_train_refuses_a_foreign_folder(cli, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    code, _, err = cli("train", TINY, "--out", out, "--epochs", "1")
+    assert code == 2 and "is not an xnn run" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_train_bad_data_file_is_one_line_and_writes_nothing(cli, tmp_path):
+    bad = tmp_path / "d.npz"
+    x = np.random.default_rng(0).normal(size=(30, 4))
+    x[4, 0] = np.nan
+    np.savez(bad, x=x, y=np.arange(30) % 3)
+    out = tmp_path / "run"
+    code, _, err = cli("train", TINY, "--out", out, "--set", f"data.source={bad}", "--epochs", "1", "--quiet")
+    assert code == 2 and err.strip() == f"error: {bad}: x: contains NaN or Inf (first in sample 4)"
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_train_bad_spec_value(cli, tmp_path):
+    code, _, err = cli("train", TINY, "--out", tmp_path / "r", "--backend", "torch", "--set", "train.batch_size=0")
+    assert code == 2 and "train.batch_size: must be > 0" in err
+
+
+def test_compare_dropout_statistics_and_exact(tmp_path):
+    spec = EXAMPLES / "digits_mlp.yaml"  # has a Dropout
+    out = tmp_path / "cmp"
+    r = run_xnn("compare", spec, "--epochs", "1", "--set", "data.options.n_samples=400", "--out", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "compared as statistics" in r.stdout
+    assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((out / "compare.json").read_text())
+    assert summary["divergence"]["stochastic"] is True
+    assert set(summary["test"]) == {"torch", "keras"}
+
+    out2 = tmp_path / "exact"
+    plot = tmp_path / "curves.png"
+    r = run_xnn("compare", spec, "--epochs", "2", "--set", "data.options.n_samples=400", "--exact",
+                "--out", out2, "--plot", plot, "--quiet", "--tol", "0.01")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "largest divergence" in r.stdout and "--exact" in r.stdout
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    s2 = json.loads((out2 / "compare.json").read_text())
+    assert s2["divergence"]["stochastic"] is False and s2["divergence"]["max_rel"] < 0.01
+    run_spec = xnn.load_spec(out2 / "torch" / "spec.yaml")
+    assert all(n.layer.rate == 0 for n in run_spec.nodes if n.kind == "Dropout")
+
+
+@pytest.mark.slow
+def test_demo_reaches_the_target_from_any_folder(tmp_path):
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    out = tmp_path / "demo"
+    r = run_xnn("demo", "--out", out, "--quiet", cwd=cwd, timeout=900)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "compare.json").read_text())
+    for backend in ("torch", "keras"):
+        assert summary["test"][backend]["accuracy"] >= 0.95, summary["test"]
+        assert f"test accuracy {backend}:" in r.stdout

@@ -1,0 +1,90 @@
+"""``xnn schema``: the JSON Schema (draft 2020-12) of a spec, generated from the pydantic section
+models and every registered layer class (``model`` items are a oneOf over layer types)."""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+VERB = "schema"
+HELP = "print the JSON Schema of the spec format (generated from the code)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", help="write the schema to this file instead of printing it")
+
+
+def spec_schema() -> dict[str, Any]:
+    """The spec's JSON Schema as a dict."""
+    from pydantic.json_schema import models_json_schema
+
+    from ..spec import SPEC_VERSION, layers
+    from ..spec.registry import aliases
+    from ..spec.sections import DataSpec, InputSpec, ParallelSpec, TrainSpec
+
+    layer_classes = layers()
+    sections = {"input": InputSpec, "train": TrainSpec, "data": DataSpec, "parallel": ParallelSpec}
+    models = list(sections.values()) + list(layer_classes.values())
+    refs, top = models_json_schema([(m, "validation") for m in models], ref_template="#/$defs/{model}")
+    defs = top.get("$defs", {})
+
+    def ref_of(m):
+        return refs[(m, "validation")]
+
+    # shorthands accepted by the validators: `loss: mse`, `optimizer: sgd`, `schedule: cosine`
+    tp = defs.get(TrainSpec.__name__, {}).get("properties", {})
+    for key in ("loss", "optimizer", "schedule"):
+        if key in tp:
+            sub = tp[key]
+            names = sorted({d["properties"]["type"].get("const", d["properties"]["type"].get("default"))
+                            for d in _variants(sub, defs)} - {None})
+            tp[key] = {"anyOf": [sub, {"type": "string", "enum": names}], "description": f"a {key} mapping or its type name"}
+
+    alias_names = sorted(aliases())
+    all_types = sorted(layer_classes) + alias_names
+    items = [ref_of(c) for c in layer_classes.values()]
+    items.append({"type": "object", "description": "shorthand layer type (e.g. relu -> Activation with fn relu)",
+                  "properties": {"type": {"enum": alias_names}}, "required": ["type"]})
+    items.append({"type": "string", "enum": all_types, "description": "a layer type without fields"})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://xnn.dev/schema/spec-v{}.json".format(SPEC_VERSION),
+        "title": "xnn spec",
+        "description": "One framework-neutral model + training spec (channels-last shapes, no batch axis).",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["input", "model"],
+        "properties": {
+            "xnn": {"const": SPEC_VERSION, "description": "spec format version"},
+            "name": {"type": "string"},
+            "input": ref_of(InputSpec),
+            "model": {"type": "array", "minItems": 1, "items": {"oneOf": items},
+                      "description": "layers in order; each takes the previous node unless it names `inputs`"},
+            "train": ref_of(TrainSpec),
+            "data": ref_of(DataSpec),
+            "parallel": ref_of(ParallelSpec),
+        },
+        "$defs": defs,
+    }
+
+
+def _variants(sub: dict, defs: dict) -> list[dict]:
+    out = []
+    for v in sub.get("oneOf", sub.get("anyOf", [sub])):
+        if "$ref" in v:
+            v = defs.get(v["$ref"].split("/")[-1], {})
+        if "properties" in v and "type" in v["properties"]:
+            out.append(v)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    text = json.dumps(spec_schema(), indent=2, sort_keys=False)
+    if args.out:
+        from ..fileio import write_text
+
+        write_text(args.out, text + "\n")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0

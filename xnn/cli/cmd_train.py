@@ -1,0 +1,64 @@
+"""``xnn train SPEC --backend torch|keras --out DIR``: train natively on one backend and write a
+run folder (spec.yaml, weights.safetensors, manifest.json, metrics.json, checkpoints/)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import BACKENDS, add_set, check_out_dir, fmt, load_spec_cli, quiet_frameworks, test_metrics
+
+VERB = "train"
+HELP = "train a spec on one backend and write a run folder"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="spec file (.yaml/.json) or run folder")
+    p.add_argument("--backend", choices=BACKENDS, default="torch", help="framework to train with (default torch)")
+    p.add_argument("--out", required=True, help="run folder to write")
+    add_set(p)
+    p.add_argument("--epochs", type=int, help="shorthand for --set train.epochs=N")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder that is not an xnn run")
+    p.add_argument("--device", help="cpu | cuda | cuda:N (overrides train.device)")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+
+def overrides_of(args: argparse.Namespace) -> list[str]:
+    sets = list(args.overrides)
+    if getattr(args, "epochs", None) is not None:
+        sets.append(f"train.epochs={args.epochs}")
+    if getattr(args, "device", None):
+        sets.append(f"train.device={args.device}")
+    return sets
+
+
+def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool = True):
+    """Call ``xnn.train.fit`` (imports the backend's framework)."""
+    quiet_frameworks()
+    from ..train import fit
+
+    return fit(spec, backend=backend, out=str(out), resume=resume, progress=progress)
+
+
+def history_line(h: dict) -> str:
+    keys = [k for k in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "lr") if k in h]
+    return "  ".join(f"{k} {fmt(h[k])}" for k in keys)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_spec_cli(args.spec, overrides_of(args))
+    out = Path(args.out)
+    check_out_dir(out, resume=args.resume, force=args.force)
+    if spec.parallel.mode != "none":  # several processes / devices: xnn.parallel launches them
+        from ..parallel.launch import train as parallel_train
+
+        return parallel_train(spec, args.backend, out, resume=args.resume)
+    result = fit_spec(spec, args.backend, out, resume=args.resume, progress=not args.quiet)
+    hist = list(getattr(result, "history", []) or [])
+    if hist:
+        print(f"last epoch: {history_line(hist[-1])}")
+    tm = test_metrics(result)
+    if tm:
+        print("test: " + "  ".join(f"{k} {fmt(v)}" for k, v in tm.items()))
+    print(f"run written to {getattr(result, 'run_dir', out)}")
+    return 0

@@ -36,11 +36,11 @@ def test_examples_data_fit_the_spec(name):
     assert ds.train[0].shape[1:] == tuple(spec.input.shape)
 
 
-def test_package_examples_are_identical_to_the_top_level_copies():
+def test_package_examples_are_the_top_level_examples():
+    # one copy: xnn/examples is a symlink that setuptools follows when it builds a wheel
     pkg = ROOT / "xnn" / "examples"
+    assert pkg.is_symlink() and pkg.resolve() == EXAMPLES.resolve()
     assert sorted(p.name for p in pkg.glob("*.yaml")) == EXAMPLE_FILES
-    for name in EXAMPLE_FILES:
-        assert filecmp.cmp(EXAMPLES / name, pkg / name, shallow=False), f"{name} differs: copy examples/ to xnn/examples/"
 
 
 def test_residual_example_is_a_graph():

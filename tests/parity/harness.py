@@ -26,6 +26,11 @@ def case_spec(kind: str, case, dtype: str = "float64"):
     shapes = case.in_shapes
     fields = {"type": kind, "name": "node", **case.fields}
     in_dtype = "int64" if case.input_kind.startswith("int") else dtype
+    graph = getattr(layers()[kind], "case_graph", None)  # layers whose extra inputs are masks/states
+    if graph is not None and len(shapes) > 1:
+        inp, model = graph(case, fields)
+        return from_dict({"input": {**inp, "dtype": in_dtype}, "model": model,
+                          "train": {"dtype": dtype, "loss": "mse", "metrics": []}})
     if len(shapes) == 1:
         model = [fields]
         inp = list(shapes[0])
@@ -46,6 +51,12 @@ def case_input(spec, case, n: int = 3, seed: int = 0) -> np.ndarray:
         return rng.integers(0, int(case.input_kind.split(":")[1]), size=shape).astype(np.int64)
     if case.input_kind == "positive":
         return rng.uniform(0.5, 2.0, size=shape)
+    if case.input_kind == "padded":  # sequences right-padded with zero steps, lengths T, T//2, 1, ...
+        x = rng.normal(size=shape)
+        t = shape[1]
+        for i in range(n):
+            x[i, [t, max(1, t // 2), 1][i % 3]:] = 0.0
+        return x
     return rng.normal(size=shape)
 
 
@@ -100,7 +111,9 @@ def keras_grads(spec, params, x, r):
     from xnn.backends.keras.lowering import lowerings
 
     low = lowerings()
-    gmap = {id(v): g for v, g in zip(vars_, grads[: len(vars_)])}
+    # gathers (Embedding) give tf.IndexedSlices: densify them to compare
+    gmap = {id(v): tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+            for v, g in zip(vars_, grads[: len(vars_)])}
     out = {}
     for node in spec.nodes:
         if not node.params:

@@ -80,6 +80,8 @@ def test_every_layer_has_lowerings_and_cases():
         if not cls.cases():
             missing.append(f"{kind}: no parity cases")
         for be in ("torch", "keras"):
+            if hasattr(cls, "expand"):  # composites are replaced by their parts before any backend
+                continue
             if kind not in get(be).lowerings():
                 missing.append(f"{kind}: no {be} lowering")
     assert not missing, "\n".join(missing)

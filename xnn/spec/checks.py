@@ -15,4 +15,12 @@ def check_spec(spec: "Spec") -> list[str]:
         errors.append(f"train.loss: cross_entropy needs at least 2 output classes (model output shape {list(out)})")
     if spec.input.dtype.startswith("int") and spec.nodes[0].kind not in ("Embedding",):
         pass
+    nodes = spec.node_map
+    for n in spec.nodes:  # rules a layer states about its producers (e.g. a recurrent initial state)
+        check = getattr(n.layer, "check_graph", None)
+        if check is not None:
+            errors.extend(check(n, nodes))
+    from ..parallel.plan import check_parallel  # parallel-section rules (framework-neutral)
+
+    errors.extend(check_parallel(spec))
     return errors

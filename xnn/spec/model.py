@@ -360,8 +360,9 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
     shapes: dict[str, Shape] = {"input": tuple(inp.shape)}
     nodes: list[Node] = []
     prev = "input"
-    for i, layer in enumerate(layers):
-        path = f"model[{i}]"
+    work = [(f"model[{i}]", layer) for i, layer in enumerate(layers)]
+    while work:
+        path, layer = work.pop(0)
         ins = tuple(layer.inputs) if layer.inputs is not None else (prev,)
         lo, hi = layer.arity
         if len(ins) < lo or (hi is not None and len(ins) > hi):
@@ -383,6 +384,13 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
         try:
             out = tuple(int(d) for d in layer.infer(in_shapes))
             params = layer.params(in_shapes)
+            if hasattr(layer, "expand"):  # a composite: resolve its parts in its place
+                subs = layer.expand(list(ins), in_shapes)
+                clash = [x.name for x in subs if x.name in shapes or any(x.name == o.name for o in layers if o is not layer)]
+                if clash:
+                    raise ShapeError(f"its parts' names {clash} are taken by other nodes", "name")
+                work[:0] = [(path, sub) for sub in subs]
+                continue
         except ShapeError as e:
             where = f"{path}.{e.field}" if e.field else path
             errors.append(f"{where}: {e} (input shapes {[list(s) for s in in_shapes]})")

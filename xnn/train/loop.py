@@ -200,6 +200,8 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
     x_tr, y_tr = d.train
     n_classes = d.n_classes or spec.output.out_shape[-1]
     data_hash = d.data_hash or R.hash_arrays(*d.train, *(d.val or (None, None)), *(d.test or (None, None)))
+    pre = getattr(d, "preprocess", None)
+    extra = {"preprocess": pre.to_dict()} if pre is not None and hasattr(pre, "to_dict") else {}
     steps_per_epoch = max(1, math.ceil(len(x_tr) / t.batch_size))
 
     be = backends.get(backend)
@@ -227,7 +229,7 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
     elif run_dir is not None:
         if (run_dir / "checkpoints").exists():  # a fresh run replaces an old run's checkpoints
             shutil.rmtree(run_dir / "checkpoints")
-        R.write_run_files(run_dir, spec=spec, man={**R.manifest(spec, backend, data_hash), "status": "running"})
+        R.write_run_files(run_dir, spec=spec, man={**R.manifest(spec, backend, data_hash), **extra, "status": "running"})
 
     metrics = list(t.metrics)
     es = t.early_stopping
@@ -319,7 +321,7 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
     result = TrainResult(final, st["history"], test, run_dir, st["es"]["best_epoch"], bool(st["stopped_early"]), model)
     if run_dir is not None:
         R.write_run_files(run_dir, spec=spec, params=final,
-                          man={**R.manifest(spec, backend, data_hash), "status": "finished"},
+                          man={**R.manifest(spec, backend, data_hash), **extra, "status": "finished"},
                           metrics={"history": st["history"], "test": test, "best_epoch": result.best_epoch,
                                    "stopped_early": result.stopped_early, "status": "finished"})
     return result

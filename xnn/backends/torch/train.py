@@ -110,8 +110,11 @@ class Trainer:
                     self._params[f"{node.name}.{c}"] = (node, pname, prm)
         self._trainable = decay + no_decay
         o = self.train.optimizer
-        groups = [g for g in ({"params": decay, "weight_decay": o.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}) if g["params"]]
+        if o.weight_decay == 0.0:  # one group: the optimizer's per-group overhead shows on small models
+            groups = [{"params": decay + no_decay, "weight_decay": 0.0}] if decay + no_decay else []
+        else:
+            groups = [g for g in ({"params": decay, "weight_decay": o.weight_decay},
+                                  {"params": no_decay, "weight_decay": 0.0}) if g["params"]]
         lr = lr_at(self.train, 0, self.steps_per_epoch)
         if not groups:  # everything frozen: steps are no-ops but counted
             self.optimizer = None
@@ -143,9 +146,10 @@ class Trainer:
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
-        self.model.train()
-        for m in self._frozen_mods:  # frozen nodes run in inference mode (BatchNorm keeps its stats)
-            m.eval()
+        if not self.model.training or any(m.training for m in self._frozen_mods):
+            self.model.train()
+            for m in self._frozen_mods:  # frozen nodes run in inference mode (BatchNorm keeps its stats)
+                m.eval()
         xt, yt = self._tensors(x, y)
         lr = self.lr()
         if self.optimizer is not None:

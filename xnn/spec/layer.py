@@ -49,7 +49,7 @@ class Case:
     fields: dict
     in_shapes: list[Shape]
     id: str = ""
-    input_kind: str = "float"  # float | int:<high> (indices) | positive
+    input_kind: str = "float"  # float | int:<high> (indices) | positive | padded (zero steps at the end)
     train_ok: bool = True  # gradients are meaningful for this case
 
 

@@ -1,0 +1,14 @@
+"""LSTM -> ONNX ``LSTM`` per stacked layer (gate blocks i,f,g,o -> i,o,f,c; ``B = [bias, 0]``
+since xnn keeps one bias; ``sequence_lens`` from the mask; time-major between Transposes)."""
+from __future__ import annotations
+
+from ..mapping import OnnxMapping
+from ._seq import rnn
+
+
+class LSTMX(OnnxMapping):
+    kind = "LSTM"
+    layout = "cl"
+
+    def emit(self, node, g, xs, params, layout):
+        return rnn(node, g, xs, params, "LSTM")

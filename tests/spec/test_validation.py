@@ -133,3 +133,21 @@ def test_import_xnn_loads_no_framework():
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_failing_node_does_not_cascade_into_false_errors():
+    msgs = errors_of({"input": {"shape": [4]}, "model": [
+        {"type": "Conv2D", "filters": 2, "kernel_size": 3, "name": "c"},
+        {"type": "Dense", "units": 2, "name": "d", "inputs": ["c"]},
+        {"type": "Dense", "units": 2, "name": "e"}]})
+    assert len(msgs) == 1 and msgs[0].startswith("model[0]: Conv2D needs")
+
+
+def test_freezing_a_composite_freezes_all_its_parts():
+    from xnn.train.optim import frozen_nodes
+
+    s = load_spec("examples/tiny_transformer.yaml", ["train.frozen=[block1]"])
+    parts = [n.name for n in s.nodes if n.origin == "block1"]
+    assert len(parts) > 3 and "block1" in parts
+    assert set(parts) <= frozen_nodes(s)
+    assert not any(n.name in frozen_nodes(s) for n in s.nodes if n.origin is None and n.name != "block1")

@@ -38,6 +38,7 @@ class Node:
     in_shapes: tuple[Shape, ...]
     out_shape: Shape
     params: dict[str, Param]
+    origin: str | None = None  # the composite node this one was expanded from
 
     @property
     def kind(self) -> str:
@@ -360,15 +361,21 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
     shapes: dict[str, Shape] = {"input": tuple(inp.shape)}
     nodes: list[Node] = []
     prev = "input"
-    work = [(f"model[{i}]", layer) for i, layer in enumerate(layers)]
+    failed: set[str] = set()  # nodes with errors: their dependants are not checked again
+    work = [(f"model[{i}]", layer, None) for i, layer in enumerate(layers)]
     while work:
-        path, layer = work.pop(0)
+        path, layer, origin = work.pop(0)
         ins = tuple(layer.inputs) if layer.inputs is not None else (prev,)
         lo, hi = layer.arity
         if len(ins) < lo or (hi is not None and len(ins) > hi):
             want = f"{lo}" if lo == hi else f"{lo}..{hi if hi is not None else 'n'}"
             errors.append(f"{path}.inputs: {layer.kind} takes {want} inputs (received {len(ins)})")
             prev = layer.name
+            failed.add(layer.name)
+            continue
+        if any(x in failed for x in ins):
+            prev = layer.name
+            failed.add(layer.name)
             continue
         bad = [x for x in ins if x not in shapes]
         if bad:
@@ -379,6 +386,7 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
                 later = " (it is defined later: nodes must come after their inputs)" if any(l.name == b for l in layers) else hint
                 errors.append(f"{path}.inputs: no earlier node named {b!r}{later}")
             prev = layer.name
+            failed.add(layer.name)
             continue
         in_shapes = [shapes[x] for x in ins]
         try:
@@ -389,15 +397,16 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
                 clash = [x.name for x in subs if x.name in shapes or any(x.name == o.name for o in layers if o is not layer)]
                 if clash:
                     raise ShapeError(f"its parts' names {clash} are taken by other nodes", "name")
-                work[:0] = [(path, sub) for sub in subs]
+                work[:0] = [(path, sub, origin or layer.name) for sub in subs]
                 continue
         except ShapeError as e:
             where = f"{path}.{e.field}" if e.field else path
             errors.append(f"{where}: {e} (input shapes {[list(s) for s in in_shapes]})")
             prev = layer.name
+            failed.add(layer.name)
             continue
         shapes[layer.name] = out
-        nodes.append(Node(layer.name, layer, ins, tuple(in_shapes), out, params))
+        nodes.append(Node(layer.name, layer, ins, tuple(in_shapes), out, params, origin))
         prev = layer.name
     used = {x for n in nodes for x in n.inputs}
     if not errors:

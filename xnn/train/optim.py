@@ -38,8 +38,12 @@ class ParamInfo:
 
 
 def frozen_nodes(spec) -> set[str]:
-    """Node names that are not updated: ``train.frozen`` plus layers with ``trainable: false``."""
-    return set(spec.train.frozen) | {n.name for n in spec.nodes if not n.layer.trainable}
+    """Node names that are not updated: ``train.frozen`` plus layers with ``trainable: false``.
+
+    Freezing a composite (e.g. a TransformerEncoderBlock) freezes every node it expanded into.
+    """
+    named = set(spec.train.frozen)
+    return named | {n.name for n in spec.nodes if not n.layer.trainable or n.origin in named}
 
 
 def param_info(spec) -> dict[str, ParamInfo]:

@@ -146,7 +146,10 @@ def test_a_failing_node_does_not_cascade_into_false_errors():
 def test_freezing_a_composite_freezes_all_its_parts():
     from xnn.train.optim import frozen_nodes
 
-    s = load_spec("examples/tiny_transformer.yaml", ["train.frozen=[block1]"])
+    from pathlib import Path
+
+    ex = Path(__file__).resolve().parents[2] / "examples" / "tiny_transformer.yaml"
+    s = load_spec(ex, ["train.frozen=[block1]"])
     parts = [n.name for n in s.nodes if n.origin == "block1"]
     assert len(parts) > 3 and "block1" in parts
     assert set(parts) <= frozen_nodes(s)

@@ -1,0 +1,133 @@
+"""Model parallelism on torch: the graph cut into stages (one process per stage, each on its
+``parallel.devices`` entry) run by ``torch.distributed.pipelining`` with microbatches.
+
+Every rank builds the whole model (same canonical weights) but runs only its stage; the
+backend Trainer's optimizer skips the parameters without gradients, so each rank updates exactly
+its stage. Each microbatch's loss is xnn's mean loss times its share of the batch's normaliser and
+the schedule's own 1/microbatches scaling is off, so a step equals the unsplit step on the whole
+batch for any split (BatchNorm excepted: its statistics are per microbatch, as in every pipeline).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
+
+from ....parallel.plan import loss_norm, resolve_stages
+from ..build import build as _build, get_params as _get_params, set_params as _set_params
+from ..train import Trainer, torch_loss
+from . import dist as xd
+from .engine import class_weights
+from .stages import split
+
+
+class PipelineEngine:
+    """One stage of the pipeline (this rank's). ``train_step`` takes the global batch."""
+
+    def __init__(self, spec, data, params: dict | None = None):
+        from ....data import n_batches
+
+        p = spec.parallel
+        self.stages = resolve_stages(spec)
+        _, _, local = xd.env_rank_world()
+        dev = xd.device_for(p.devices, local)
+        self.rank, self.world = xd.init(p.timeout_s, str(dev))
+        if self.world != len(self.stages):
+            from ....errors import SpecError
+
+            raise SpecError(f"parallel.stages: {len(self.stages)} stages need {len(self.stages)} processes (running {self.world})")
+        self.spec, self.device = spec, dev
+        self.cw = class_weights(spec, data)
+        self.model = _build(spec, params, spec.train.dtype, str(dev))
+        self.mine = set(self.stages[self.rank])
+        self.trainer = Trainer(spec, self.model, spec.train.dtype, n_batches(len(data.train[0]), spec.train.batch_size), self.cw)
+        mod = split(self.model, spec, self.stages)[self.rank]
+        self.stage = PipelineStage(mod, self.rank, self.world, dev)
+        self._norm = 1.0
+        cls = Schedule1F1B if p.schedule == "1f1b" else ScheduleGPipe
+        self.schedule = cls(self.stage, p.microbatches, loss_fn=self._loss, scale_grads=False)
+        self.first, self.last = self.rank == 0, self.rank == self.world - 1
+
+    def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        w = loss_norm(self.spec, y.detach().cpu().numpy(), self.cw) / self._norm
+        return torch_loss(self.spec.train.loss, out, y, self.trainer._cw) * w
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
+        t = self.trainer
+        self.model.train()
+        for m in t._frozen_mods:
+            m.eval()
+        self._norm = loss_norm(self.spec, yb, self.cw)
+        lr = t.lr()
+        if t.optimizer is not None:
+            t.optimizer.zero_grad(set_to_none=True)
+        xt, yt = t._tensors(xb, yb)
+        losses: list[torch.Tensor] = []
+        if self.first:
+            self.schedule.step(xt)
+        elif self.last:
+            self.schedule.step(target=yt, losses=losses)
+        else:
+            self.schedule.step()
+        total = torch.tensor([float(sum(float(l) for l in losses)) if self.last else 0.0], dtype=torch.float64)
+        dist.all_reduce(total)
+        if t.optimizer is not None:
+            if t.train.clip_grad_norm is not None:
+                self._clip(t.train.clip_grad_norm)
+            for g in t.optimizer.param_groups:
+                g["lr"] = lr
+            t.optimizer.step()
+        t.step += 1
+        return float(total.item())
+
+    def _clip(self, max_norm: float) -> None:
+        """Clip by the global norm over every stage's gradients (one all_reduce of squared norms)."""
+        grads = [p.grad for p in self.trainer._trainable if p.grad is not None]
+        sq = torch.tensor([float(sum(float((g.double() ** 2).sum()) for g in grads))], dtype=torch.float64)
+        dist.all_reduce(sq)
+        coef = max_norm / (float(sq.sqrt()) + 1e-6)
+        if coef < 1:
+            for g in grads:
+                g.mul_(coef)
+
+    def _gather(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        got: list = [None] * self.world
+        dist.all_gather_object(got, local)  # torch.distributed's own messaging, between our ranks
+        out: dict[str, np.ndarray] = {}
+        for d in got:
+            out.update(d)
+        return out
+
+    def _own(self, d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: v for k, v in d.items() if k.split(".", 1)[0] in self.mine}
+
+    def get_params(self) -> dict[str, np.ndarray]:
+        return self._gather(self._own(_get_params(self.model)))
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        _set_params(self.model, params)
+
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        st = self.trainer.optimizer_state()
+        out = self._gather(self._own({k: v for k, v in st.items() if k != "step"}))
+        out["step"] = st["step"]
+        return out
+
+    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        self.trainer.load_optimizer_state(state)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Collective: every rank hands in its stage's weights; rank 0 evaluates the whole model."""
+        params = self.get_params()
+        if self.rank != 0:
+            return {}
+        _set_params(self.model, params)  # other stages' copies on rank 0 are not trained here
+        return self.trainer.evaluate(x, y)
+
+    def barrier(self) -> None:
+        dist.barrier()
+
+    def close(self) -> None:
+        self.schedule = self.stage = None
+        xd.shutdown()

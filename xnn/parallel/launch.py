@@ -1,0 +1,184 @@
+"""Start N local worker processes and supervise them: the first failure stops the whole job.
+
+``xnn train`` uses this for one machine with N workers. Several machines use the engines' own
+launchers instead (``torchrun``, ``TF_CONFIG``); see docs/parallel.md.
+
+Each worker runs in its own session (process group), so stopping it also stops whatever it
+started; a job never leaves orphans behind: on failure, timeout or Ctrl-C every group gets
+SIGTERM, then SIGKILL after ``grace_s``.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LaunchResult:
+    returncode: int  # 0 when every worker exited 0
+    failed_rank: int | None
+    message: str
+    codes: list[int | None]
+
+
+def _kill_group(p: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(p.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_all(procs: Sequence[subprocess.Popen], grace_s: float = 5.0) -> None:
+    """SIGTERM every worker's process group, then SIGKILL those still alive after ``grace_s``."""
+    for p in procs:
+        if p.poll() is None:
+            _kill_group(p, signal.SIGTERM)
+    end = time.monotonic() + grace_s
+    for p in procs:
+        while p.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+    for p in procs:
+        if p.poll() is None:
+            _kill_group(p, signal.SIGKILL)
+        try:
+            p.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+        # the group may hold grandchildren even after the leader is gone
+        _kill_group(p, signal.SIGKILL)
+
+
+def run_local(cmds: Sequence[Sequence[str]], envs: Sequence[dict[str, str]], timeout_s: float | None = None,
+              grace_s: float = 5.0, cwd: str | None = None, stream: bool = True,
+              names: Sequence[str] | None = None, primary: int | None = None) -> LaunchResult:
+    """Run one process per command, each with ``os.environ | envs[i]``; supervise until all end.
+
+    - all exit 0: returncode 0;
+    - one exits non-zero (or is killed): the others are stopped, returncode is its code (>= 1);
+    - ``timeout_s`` passes: all are stopped, returncode 124;
+    - ``primary`` given (a TF parameter-server cluster's chief): when it exits 0 the job is done
+      and the others (servers that never return by themselves) are stopped.
+    Output of each worker goes to this process's stdout/stderr (``stream``) or to DEVNULL.
+    """
+    procs: list[subprocess.Popen] = []
+    names = list(names) if names else [f"worker {i}" for i in range(len(cmds))]
+    out = None if stream else subprocess.DEVNULL
+    try:
+        for cmd, env in zip(cmds, envs):
+            procs.append(subprocess.Popen(list(cmd), env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=out,
+                                          start_new_session=True))
+        start = time.monotonic()
+        while True:
+            codes = [p.poll() for p in procs]
+            bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
+            if bad:
+                i, c = bad[0]
+                stop_all(procs, grace_s)
+                why = f"killed by signal {-c}" if c < 0 else f"exited with code {c}"
+                return LaunchResult(c if c > 0 else 1, i, f"{names[i]} {why}; stopped the other workers",
+                                    [p.poll() for p in procs])
+            if all(c == 0 for c in codes):
+                return LaunchResult(0, None, "all workers finished", codes)
+            if primary is not None and codes[primary] == 0:
+                stop_all(procs, grace_s)
+                return LaunchResult(0, None, f"{names[primary]} finished; stopped the servers", [p.poll() for p in procs])
+            if timeout_s is not None and time.monotonic() - start > timeout_s:
+                stop_all(procs, grace_s)
+                return LaunchResult(124, None, f"job did not finish within {timeout_s:.0f} s; stopped all workers",
+                                    [p.poll() for p in procs])
+            time.sleep(0.05)
+    except BaseException:
+        stop_all(procs, grace_s)
+        raise
+
+
+def python_cmd(module: str, *args: str) -> list[str]:
+    """``[sys.executable, -m, module, *args]``: a worker command using this interpreter."""
+    return [sys.executable, "-m", module, *args]
+
+
+def torch_env(rank: int, world: int, port: int, addr: str = "127.0.0.1", local_rank: int | None = None) -> dict[str, str]:
+    """The environment torchrun would give worker ``rank`` (env:// rendezvous)."""
+    return {"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank if local_rank is None else local_rank),
+            "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": addr, "MASTER_PORT": str(port)}
+
+
+def tf_config(cluster: dict[str, list[str]], task_type: str, index: int) -> dict[str, str]:
+    """``TF_CONFIG`` for one task of a tf.distribute cluster."""
+    import json
+
+    return {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})}
+
+
+
+
+def processes_for(spec, backend: str) -> int:
+    """How many local processes one machine runs for ``spec.parallel`` on ``backend``."""
+    from .plan import resolve_stages
+
+    p = spec.parallel
+    if backend == "keras":
+        if p.mode == "data" and not p.sync:
+            return p.workers + 2  # chief + workers + one parameter server
+        return 1  # MirroredStrategy / tf.device stages: one process, several (logical) devices
+    if p.mode == "model":
+        return len(resolve_stages(spec))
+    return p.workers + (0 if p.sync else 1)  # async: one parameter server + the workers
+
+
+def train(spec, backend: str, out, resume: bool = False, timeout_s: float | None = None) -> int:
+    """``xnn train`` for ``parallel.mode != none`` on one machine: write ``out/spec.yaml``, start the
+    workers, supervise them. Under torchrun (``RANK`` set) this process *is* a worker instead.
+
+    Returns the exit code (0 ok; raises TrainingError naming the first failing worker, after
+    every other worker was stopped).
+    """
+    from pathlib import Path
+
+    from ..errors import TrainingError
+    from ..fileio import write_text
+
+    p = spec.parallel
+    from ..data import load
+    from .worker import check_sizes
+
+    check_sizes(spec, load(spec))  # before any process starts (NumPy only)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "spec.yaml", spec.to_yaml())
+    args = ["--backend", backend, "--spec", str(out / "spec.yaml"), "--out", str(out)]
+    if not resume:
+        args.append("--no-resume")
+    if os.environ.get("RANK") is not None and backend == "torch":
+        from .worker import main
+
+        return main(args)
+    cmd = python_cmd("xnn.parallel.worker", *args)
+    if backend == "keras" and not p.sync:  # TF parameter-server cluster: chief, workers, one ps
+        hosts = lambda k: [f"127.0.0.1:{free_port()}" for _ in range(k)]  # noqa: E731
+        cluster = {"chief": hosts(1), "worker": hosts(p.workers), "ps": hosts(1)}
+        tasks = [("chief", 0)] + [("worker", i) for i in range(p.workers)] + [("ps", 0)]
+        res = run_local([cmd] * len(tasks), [tf_config(cluster, t, i) for t, i in tasks], timeout_s=timeout_s,
+                        names=[f"{t} {i}" for t, i in tasks], primary=0)
+    else:
+        n = processes_for(spec, backend)
+        port = free_port()
+        envs = [torch_env(r, n, port) if backend == "torch" else {} for r in range(n)]
+        res = run_local([cmd] * n, envs, timeout_s=timeout_s)
+    if res.returncode != 0:
+        raise TrainingError(f"parallel training failed: {res.message}")
+    print(f"run written to {out}")
+    return 0

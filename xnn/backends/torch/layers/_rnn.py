@@ -21,14 +21,17 @@ def rnn_forward(mod: nn.Module, native_forward, x: torch.Tensor, extra: tuple) -
         hx = (s[0], s[1]) if k == 2 else s[0]
     nonempty = None
     if has_mask:
-        lengths = extra[0].sum(dim=1).round().long()
-        nonempty = (lengths > 0).to(x.dtype)[:, None]
+        # pack_padded_sequence needs CPU lengths anyway, so the checks below cost no extra sync
+        lengths = extra[0].sum(dim=1).round().long().cpu()
+        if bool((lengths == 0).any()):
+            nonempty = (lengths > 0).to(device=x.device, dtype=x.dtype)[:, None]
         # torch refuses empty sequences: run them with one step and zero their outputs below
-        packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        packed = pack_padded_sequence(x, lengths.clamp(min=1), batch_first=True, enforce_sorted=False)
         out, hn = native_forward(packed, hx)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=t)
-        if nonempty is not None:
-            out = out * nonempty[:, :, None]
+        if L.output == "sequences":  # last/state come from hn: skip unpacking the outputs
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=t)
+            if nonempty is not None:
+                out = out * nonempty[:, :, None]
     else:
         out, hn = native_forward(x, hx)
     hs = hn if k == 1 else hn[0]  # (L*D, N, H)
@@ -37,8 +40,11 @@ def rnn_forward(mod: nn.Module, native_forward, x: torch.Tensor, extra: tuple) -
             out = out[..., :h] + out[..., h:]
         return out
     if L.output == "last":
-        last = hs[-dirs:]
-        y = last.permute(1, 0, 2).reshape(n, dirs * h) if L.merge == "concat" else last.sum(dim=0)
+        if dirs == 1:
+            y = hs[-1]  # a contiguous view: no permute/copy on the common path
+        else:
+            last = hs[-dirs:]
+            y = last.permute(1, 0, 2).reshape(n, dirs * h) if L.merge == "concat" else last.sum(dim=0)
     else:
         st = torch.stack(hn, dim=0) if k == 2 else hs[None]  # (k, L*D, N, H)
         y = st.permute(2, 1, 0, 3).reshape(n, -1)

@@ -15,6 +15,8 @@ class XMultiHeadAttention(nn.Module):
         L = node.layer
         self.heads, self.causal, self.p = L.num_heads, L.causal, L.dropout
         self.dk, self.dv, _ = L.dims(node.in_shapes)
+        # input roles are fixed by the graph: resolve them once, not on every call
+        self.qi, self.kvi, self.mi = split_inputs(list(node.in_shapes))
         for k, prm in node.params.items():
             self.register_parameter(k, nn.Parameter(torch.zeros(prm.shape)))
         if not L.use_bias:
@@ -26,7 +28,7 @@ class XMultiHeadAttention(nn.Module):
         return F.linear(x, w, b).reshape(n, t, self.heads, d).transpose(1, 2)  # (N, H, T, d)
 
     def forward(self, *xs):
-        qi, kvi, mi = split_inputs(xs, rank_of=lambda a: a.dim() - 1)
+        qi, kvi, mi = self.qi, self.kvi, self.mi
         xq = xs[qi]
         xkv = xs[kvi] if kvi is not None else xq
         n, tq, tk = xq.shape[0], xq.shape[1], xkv.shape[1]
@@ -35,16 +37,20 @@ class XMultiHeadAttention(nn.Module):
         v = self._heads(xkv, self.v_weight, self.v_bias, self.dv)
         allowed, rows = None, None
         if mi is not None:
-            allowed = (xs[mi] > 0.5)[:, None, None, :]  # (N, 1, 1, Tk)
+            allowed = (xs[mi] > 0.5)[:, None, None, :]  # (N, 1, 1, Tk), broadcast over heads and queries
             if self.causal:
                 allowed = allowed & torch.ones(tq, tk, dtype=torch.bool, device=xq.device).tril()
-            allowed = allowed.expand(n, 1, tq, tk)
-            rows = allowed.any(dim=-1, keepdim=True)  # (N, 1, Tq, 1)
-            allowed = allowed | ~rows
+            rows = allowed.any(dim=-1, keepdim=True)  # (N, 1, Tq or 1, 1)
+            # on CPU the check is nearly free and usually true; on an accelerator its host sync
+            # would cost more than the guard, so the guard always runs there
+            if xq.device.type == "cpu" and bool(rows.all()):
+                rows = None
+            else:
+                allowed = allowed | ~rows
         ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=self.p if self.training else 0.0,
                                              is_causal=self.causal and allowed is None)
         y = F.linear(ctx.transpose(1, 2).reshape(n, tq, self.heads * self.dv), self.out_weight, self.out_bias)
-        return y * rows[:, 0].to(y.dtype) if rows is not None else y
+        return y * rows[:, 0].to(y.dtype) if rows is not None else y  # (N, Tq or 1, 1)
 
 
 class MultiHeadAttentionT(TorchLowering):

@@ -42,12 +42,23 @@ class PipelineEngine:
         self.model = _build(spec, params, spec.train.dtype, str(dev))
         self.mine = set(self.stages[self.rank])
         self.trainer = Trainer(spec, self.model, spec.train.dtype, n_batches(len(data.train[0]), spec.train.batch_size), self.cw)
-        mod = split(self.model, spec, self.stages)[self.rank]
-        self.stage = PipelineStage(mod, self.rank, self.world, dev)
+        self._mod = split(self.model, spec, self.stages)[self.rank]
         self._norm = 1.0
-        cls = Schedule1F1B if p.schedule == "1f1b" else ScheduleGPipe
-        self.schedule = cls(self.stage, p.microbatches, loss_fn=self._loss, scale_grads=False)
+        self._schedules: dict[tuple[int, int], tuple] = {}
         self.first, self.last = self.rank == 0, self.rank == self.world - 1
+
+    def _schedule(self, n: int):
+        """The schedule for a batch of ``n``: torch's stages fix their microbatch shape on first use,
+        so a batch that splits differently (the last, partial one) gets its own stage and schedule.
+        Microbatches are equal: the most microbatches <= ``parallel.microbatches`` dividing ``n``
+        (xnn weights each microbatch's loss, so any split gives the unsplit step)."""
+        m = max(d for d in range(1, min(self.spec.parallel.microbatches, n) + 1) if n % d == 0)
+        key = (n // m, m)
+        if key not in self._schedules:
+            stage = PipelineStage(self._mod, self.rank, self.world, self.device)
+            cls = Schedule1F1B if self.spec.parallel.schedule == "1f1b" and m >= self.world else ScheduleGPipe
+            self._schedules[key] = (stage, cls(stage, m, loss_fn=self._loss, scale_grads=False))
+        return self._schedules[key][1]
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = loss_norm(self.spec, y.detach().cpu().numpy(), self.cw) / self._norm
@@ -64,13 +75,14 @@ class PipelineEngine:
             t.optimizer.zero_grad(set_to_none=True)
         xt, yt = t._tensors(xb, yb)
         losses: list[torch.Tensor] = []
+        schedule = self._schedule(len(xb))
         if self.first:
-            self.schedule.step(xt)
+            schedule.step(xt)
         elif self.last:
-            self.schedule.step(target=yt, losses=losses)
+            schedule.step(target=yt, losses=losses)
         else:
-            self.schedule.step()
-        total = torch.tensor([float(sum(float(l) for l in losses)) if self.last else 0.0], dtype=torch.float64)
+            schedule.step()
+        total = torch.tensor([float(sum(float(l.detach()) for l in losses)) if self.last else 0.0], dtype=torch.float64)
         dist.all_reduce(total)
         if t.optimizer is not None:
             if t.train.clip_grad_norm is not None:
@@ -129,5 +141,5 @@ class PipelineEngine:
         dist.barrier()
 
     def close(self) -> None:
-        self.schedule = self.stage = None
+        self._schedules.clear()
         xd.shutdown()

@@ -66,23 +66,25 @@ class XnnModule(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._chain is not None:
             for mod, conv in self._chain:
-                if conv is not None:
-                    x = to_cf(x) if conv == "cf" else to_cl(x)
-                x = mod(x)
+                x = mod(convert(x, conv))
             return to_cl(x) if self._out_layout == "cf" else x
-        acts = {"input": x}
-        for name, ins in self._plan:
-            args = []
-            for i, conv in ins:
-                a = acts[i]
-                if conv == "cf":
-                    a = to_cf(a)
-                elif conv == "cl":
-                    a = to_cl(a)
-                args.append(a)
-            acts[name] = self.layers[name](*args)
-        out = acts[self._out]
+        out = run_plan(self.layers, self._plan, {"input": x})[self._out]
         return to_cl(out) if self._out_layout == "cf" else out
+
+
+def convert(x: torch.Tensor, layout: str | None) -> torch.Tensor:
+    """Permute to ``cf``/``cl`` (no-op for None)."""
+    if layout is None:
+        return x
+    return to_cf(x) if layout == "cf" else to_cl(x)
+
+
+def run_plan(layers: nn.ModuleDict, plan, acts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Walk ``plan`` [(node, [(input, layout or None)])]: each node's inputs, permuted where the
+    layouts of neighbours differ, into its module. Returns ``acts`` with every node's output."""
+    for name, ins in plan:
+        acts[name] = layers[name](*[convert(acts[i], conv) for i, conv in ins])
+    return acts
 
 
 def build(spec, params: dict[str, np.ndarray] | None = None, dtype: str = "float32", device: str = "cpu") -> XnnModule:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..build import XnnModule, to_cf, to_cl
+from ..build import XnnModule, run_plan, to_cl
 
 
 class StageModule(nn.Module):
@@ -28,17 +28,7 @@ class StageModule(nn.Module):
         self._out_layout = full._out_layout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        acts = {self._entry: x}
-        for name, ins in self._plan:
-            args = []
-            for i, conv in ins:
-                a = acts[i]
-                if conv == "cf":
-                    a = to_cf(a)
-                elif conv == "cl":
-                    a = to_cl(a)
-                args.append(a)
-            acts[name] = self.layers[name](*args)
+        acts = run_plan(self.layers, self._plan, {self._entry: x})
         out = acts[self._exit]
         if self._is_last and self._out_layout == "cf":
             out = to_cl(out)

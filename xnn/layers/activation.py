@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy.special import erf
 
 from ..spec.layer import Case, Layer, ShapeError
 from ..spec.registry import alias, register
@@ -45,6 +44,8 @@ class Activation(Layer):
         if f == "elu":
             return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
         if f == "gelu":
+            from scipy.special import erf  # here, not at import: keeps `xnn validate` fast
+
             return 0.5 * x * (1 + erf(x / np.sqrt(2)))
         if f == "gelu_tanh":
             return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))

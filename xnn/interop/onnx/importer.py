@@ -5,7 +5,8 @@ export and MATLAB's exporter, opset 7 and newer: Gemm / MatMul(+Add), Conv (+ a 
 Pad), BatchNormalization, MaxPool / AveragePool / GlobalAveragePool / ReduceMean, Flatten /
 Reshape, the activations, Add / Sum, Concat, Gather (embedding), LayerNormalization, Dropout,
 and Transpose / Squeeze / Unsqueeze at layout boundaries. Constant subgraphs (Constant,
-ConstantOfShape, Shape -> Gather -> Concat chains feeding Reshape) are folded first.
+ConstantOfShape, Shape -> Gather -> Concat chains feeding Reshape) are folded first. ONNX
+``LSTM``/``GRU`` (and the Transpose/Reshape/Squeeze glue around them) import in ``import_rnn``.
 
 Layout. xnn's input is channels-last: an ONNX input consumed by channels-first ops (Conv,
 pools, BatchNormalization) is ``(N, C, *S)`` and becomes xnn ``(*S, C)``. Every ONNX tensor is
@@ -19,7 +20,7 @@ same function on channels-last data.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +40,11 @@ FOLD_OPS = {"Constant", "ConstantOfShape", "Shape", "Cast", "Unsqueeze", "Squeez
 LAYER_OPS = {"Gemm", "MatMul", "Add", "Sum", "Conv", "BatchNormalization", "MaxPool", "AveragePool",
              "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
              "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Softmax", "Identity", "Dropout",
-             "Concat", "Gather", "Pad", "LayerNormalization", "Mul"}
+             "Concat", "Gather", "Pad", "LayerNormalization", "Mul", "LSTM", "GRU", "ReduceSum"}
 _CF_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"}
 _PASS_OPS = {"Identity", "Dropout", "Pad", "Cast"}
+# ops that only re-view a tensor: they may read time-major or per-direction RNN views
+_GLUE_OPS = {"Transpose", "Squeeze", "Unsqueeze", "Reshape", "Identity", "Gather", "ReduceSum", "LSTM", "GRU"}
 
 
 @dataclass
@@ -59,6 +62,10 @@ class T:
     perm: np.ndarray | None = None
     pads: list | None = None
     int_input: bool = False
+    # RNN outputs (see import_rnn): ``split`` = (D, H) when the node's last axis is seen as two
+    # virtual axes (direction, hidden); ``rnn`` = (mode, num_layers, merge) the view stands for
+    split: tuple | None = None
+    rnn: tuple | None = None
 
     @property
     def rank(self) -> int:
@@ -97,6 +104,8 @@ class _State:
     bias_slot: dict = field(default_factory=dict)  # tensor -> index of a bias-less Dense/Conv layer
     shapes: dict = field(default_factory=dict)  # xnn node -> per-sample shape
     sigmoid_of: dict = field(default_factory=dict)  # sigmoid output tensor -> (layer index, input node)
+    rnn: dict = field(default_factory=dict)  # xnn LSTM/GRU node -> import_rnn.RnnInfo
+    batch: int | None = None  # the input's static batch size, if the file fixes one
 
 
 def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -163,6 +172,9 @@ def _import(model, path: str):
     out = st.tens.get(graph.output[0].name)
     if out is None or out.node == "input":
         raise FormatError(f"{path}: the graph output is a constant or the input itself; nothing to import")
+    from .import_rnn import consume_output
+
+    consume_output(st, out, graph.output[0].name)
     if out.pads is not None:
         raise FormatError(f"{path}: the graph ends in a Pad, which xnn has no layer for")
     if st.layers[-1]["name"] != out.node:
@@ -221,6 +233,7 @@ def _input(st: _State, graph, inp) -> dict:
         shape = tuple(dims[1:])
         axes = tuple(range(r))
     st.tens[inp.name] = T("input", shape, axes, int_input=dtype.startswith("int"))
+    st.batch = dims[0]
     st.shapes["input"] = shape
     return {"shape": list(shape), "dtype": dtype}
 
@@ -359,6 +372,11 @@ def _fold(st: _State, node, ins: list) -> list[np.ndarray] | None:
         shp = np.array(ins[0].onnx_shape(), dtype=np.int64)
         start, end = a.get("start", 0), a.get("end", None)
         return [shp[start:end]]
+    si = {"ConstantOfShape": 0, "Expand": 1}.get(op)
+    if si is not None and len(ins) > si and isinstance(ins[si], np.ndarray) and np.any(ins[si] == SENTINEL):
+        # batch-sized constants (torch's zero initial RNN states): a batch of 1 broadcasts alike
+        ins = list(ins)
+        ins[si] = np.where(ins[si] == SENTINEL, 1, ins[si]).astype(np.int64)
     if op == "Size" and isinstance(ins[0], T):
         _err(st, node, "Size of a batch-dependent tensor cannot be folded")
     if any(isinstance(x, T) for x in ins):
@@ -382,7 +400,16 @@ def _node(st: _State, node) -> None:
     fn = _HANDLERS.get(node.op_type)
     if fn is None:
         _err(st, node, "cannot be applied to a tensor computed from the input")
+    if node.op_type not in _GLUE_OPS:  # a layer reads these: RNN views must be plain by now
+        from .import_rnn import consume
+
+        for x in ins:
+            if isinstance(x, T):
+                consume(st, node, x)
     res = fn(st, node, ins, _attrs(node))
+    if isinstance(res, dict):  # several outputs (LSTM/GRU: Y, Y_h, Y_c), each a view
+        st.tens.update(res)
+        return
     st.tens[node.output[0]] = res
     for extra in node.output[1:]:
         if extra and st.uses.get(extra):
@@ -713,6 +740,16 @@ def _flatten(st, node, ins, a):
 def _reshape(st, node, ins, a):
     x = _tensor(st, node, ins[0])
     shp = [int(v) for v in _const(st, node, ins[1], "shape").reshape(-1)]
+    if x.rnn is not None or x.split is not None or (0 in x.axes and x.axes[0] != 0):
+        from .import_rnn import reshape_view
+
+        y = reshape_view(st, node, x, shp, bool(a.get("allowzero", 0)))
+        if y is not None:
+            return y
+        from .import_rnn import consume  # not glue: a layer reads the RNN output
+
+        consume(st, node, x)
+        x = T(x.node, x.shape, x.axes, x.perm)
     src = x.onnx_shape()
     size = int(np.prod(x.shape))
     if not shp:
@@ -740,11 +777,12 @@ def _reshape(st, node, ins, a):
 def _transpose(st, node, ins, a):
     x = _tensor(st, node, ins[0])
     perm = list(a.get("perm", list(range(x.rank))[::-1]))
-    if perm[0] != 0:
-        _err(st, node, "a Transpose that moves the batch axis")
-    if x.perm is not None and x.rank == 2:
+    # the batch axis may move (time-major RNN inputs): layers refuse such views (_tensor)
+    if x.perm is not None and x.rank == 2 and perm == [0, 1]:
         return x
-    return T(x.node, x.shape, tuple(x.axes[p] for p in perm), x.perm)
+    if x.perm is not None and perm[0] != 0:
+        _err(st, node, "a Transpose that moves the batch axis of a permuted feature vector")
+    return replace(x, axes=tuple(x.axes[p] for p in perm))
 
 
 def _squeeze(st, node, ins, a):
@@ -757,7 +795,7 @@ def _squeeze(st, node, ins, a):
     axes = {int(v) % x.rank for v in axes}
     if any(x.axes[i] is not None for i in axes):
         _err(st, node, "squeezing an axis of the xnn tensor (only inserted unit axes can go)")
-    return T(x.node, x.shape, tuple(v for i, v in enumerate(x.axes) if i not in axes), x.perm)
+    return replace(x, axes=tuple(v for i, v in enumerate(x.axes) if i not in axes))
 
 
 def _unsqueeze(st, node, ins, a):
@@ -770,7 +808,7 @@ def _unsqueeze(st, node, ins, a):
     out = list(x.axes)
     for i in axes:
         out.insert(i, None)
-    return T(x.node, x.shape, tuple(out), x.perm)
+    return replace(x, axes=tuple(out))
 
 
 def _concat(st, node, ins, a):
@@ -790,6 +828,10 @@ def _concat(st, node, ins, a):
 
 def _gather(st, node, ins, a):
     w, idx = ins[0], ins[1]
+    if isinstance(w, T):  # a step / direction / unit axis picked out of an RNN output
+        from .import_rnn import gather_view
+
+        return gather_view(st, node, w, _const(st, node, idx, "indices"), int(a.get("axis", 0)))
     if not isinstance(w, np.ndarray) or not isinstance(idx, T) or int(a.get("axis", 0)) != 0 or w.ndim != 2:
         _err(st, node, "only Gather(constant 2-D table, indices from the input, axis=0) (an embedding) is supported")
     if not idx.plain() or not idx.int_input:
@@ -837,3 +879,12 @@ _HANDLERS = {
     "Gelu": _act("gelu"), "Softmax": _softmax, "Identity": _identity, "Dropout": _dropout, "Concat": _concat,
     "Gather": _gather, "LayerNormalization": _layernorm, "Mul": _mul,
 }
+
+
+def _rnn_handlers() -> None:
+    from . import import_rnn  # imports this module's helpers, so it is loaded after them
+
+    _HANDLERS.update(import_rnn.HANDLERS)
+
+
+_rnn_handlers()

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -39,6 +40,15 @@ def _kill_group(p: subprocess.Popen, sig: int) -> None:
         os.killpg(p.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _term_as_exit(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _wait_into(p: subprocess.Popen, i: int, exited: list[int]) -> None:
+    p.wait()
+    exited.append(i)
 
 
 def stop_all(procs: Sequence[subprocess.Popen], grace_s: float = 5.0) -> None:
@@ -76,14 +86,22 @@ def run_local(cmds: Sequence[Sequence[str]], envs: Sequence[dict[str, str]], tim
     procs: list[subprocess.Popen] = []
     names = list(names) if names else [f"worker {i}" for i in range(len(cmds))]
     out = None if stream else subprocess.DEVNULL
+    exited: list[int] = []  # indices in the order the processes ended
+    # SIGTERM to the launcher (a scheduler, `kill`) must stop the workers too: as an exception it
+    # reaches the `except` below; by default it would end this process and orphan every worker
+    main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _term_as_exit) if main else None
     try:
-        for cmd, env in zip(cmds, envs):
+        for i, (cmd, env) in enumerate(zip(cmds, envs)):
             procs.append(subprocess.Popen(list(cmd), env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=out,
                                           start_new_session=True))
+            # one waiter per process records exit order: a peer that loses the failed worker may
+            # exit within the same polling interval, and the job must name the worker that failed first
+            threading.Thread(target=_wait_into, args=(procs[-1], i, exited), daemon=True).start()
         start = time.monotonic()
         while True:
-            codes = [p.poll() for p in procs]
-            bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
+            codes = [p.returncode if i in exited else None for i, p in enumerate(procs)]
+            bad = [(i, codes[i]) for i in list(exited) if codes[i] not in (None, 0)]
             if bad:
                 i, c = bad[0]
                 stop_all(procs, grace_s)
@@ -103,6 +121,9 @@ def run_local(cmds: Sequence[Sequence[str]], envs: Sequence[dict[str, str]], tim
     except BaseException:
         stop_all(procs, grace_s)
         raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
 
 
 def python_cmd(module: str, *args: str) -> list[str]:

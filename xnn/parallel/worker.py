@@ -32,6 +32,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def _who() -> str:
+    """This process in messages: ``worker rank R`` (torch) or the TF_CONFIG task (``worker 1``, ``chief 0``)."""
+    if os.environ.get("RANK") is not None:
+        return f"worker rank {os.environ['RANK']}"
+    import json
+
+    try:
+        task = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task", {})
+    except ValueError:
+        task = {}
+    return f"{task['type']} {task.get('index', 0)}" if task.get("type") else "worker ?"
+
+
 def _end(code: int, hard_exit: bool) -> int:
     if hard_exit:
         # leave now, before the traceback (and the DDP / process-group objects it holds) is freed:
@@ -55,12 +68,17 @@ def main(argv: list[str] | None = None, hard_exit: bool = False) -> int:
         return _end(0, hard_exit)
     except XnnError as e:
         for line in str(e).splitlines():
-            print(f"error: [{os.environ.get('RANK', '?')}] {line}", file=sys.stderr, flush=True)
+            print(f"error: [{os.environ.get('RANK') or _who()}] {line}", file=sys.stderr, flush=True)
         return _end(e.exit_code, hard_exit)
     except BaseException as e:  # noqa: BLE001 - one clear line, then non-zero: the launcher stops the rest
+        if isinstance(e, SystemExit) and e.code == 143:
+            # SIGTERM (the backends' handler exits 143): the launcher is stopping this worker because
+            # another one failed; that one's message is the error, this is not a second one
+            print(f"stopped: {_who()} (SIGTERM)", file=sys.stderr, flush=True)
+            return _end(143, hard_exit)
         if os.environ.get("XNN_TRACEBACK"):
             traceback.print_exc()
-        print(f"error: worker rank {os.environ.get('RANK', '?')} failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+        print(f"error: {_who()} failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
               file=sys.stderr, flush=True)
         return _end(1, hard_exit)
 

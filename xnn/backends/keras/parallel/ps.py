@@ -9,6 +9,10 @@ and increments the counter: ``staleness = version after increment - 1 - version 
 (definition: :mod:`xnn.parallel.staleness`). The engine cannot refuse an update, so the bound is
 enforced by bounding the closures in flight, and what was observed is reported. The coordinator dispatches windows of ``max_staleness + 1`` closures and waits for
 each window to finish, which keeps the observed staleness within the bound.
+
+Faults: each window must finish within ``parallel.timeout_s`` (TF's coordinator would wait
+forever for a worker that stopped answering). The chief checkpoints at epoch ends, once all the
+epoch's updates have landed, and resumes from the newest checkpoint (:mod:`xnn.parallel.loop`).
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ import collections
 import json
 import os
 import time
+from pathlib import Path
+
+import numpy as np
 
 
 def role() -> tuple[str, int]:
@@ -41,9 +48,11 @@ def _chief(spec, data, params, args, resolver) -> dict:
     import tensorflow as tf
 
     from ....data import batches, n_batches
+    from ....parallel import loop
     from ....parallel.staleness import StalenessLog
+    from ....parallel.worker import fault_hook
     from ....train.losses import resolve_class_weights
-    from ..build import build, get_params
+    from ..build import build, get_params, set_params
     from ..train import Trainer, clip_by_global_norm, tf_loss
 
     p, tr = spec.parallel, spec.train
@@ -86,33 +95,70 @@ def _chief(spec, data, params, args, resolver) -> dict:
         losses.append(float(loss))
         log.accept(0, int(st))  # observed: pulled at 0, pushed at st (never refused)
 
+    def drain() -> None:
+        _join(coord, p.timeout_s)
+        while inflight:
+            settle(inflight.popleft())
+
+    out = Path(args.out) if args.out else None
+    start_epoch, start_batch, step = 0, 0, 0
+    if out is not None and not args.no_resume:
+        got = loop.load_latest(out)
+        if got is not None:  # weights and optimizer slots live on the ps: assigned from here
+            saved, opt, meta = got
+            set_params(model, saved)
+            trainer.load_optimizer_state(opt)
+            start_epoch, start_batch, step = meta["epoch"], meta["batch"], meta["step"]
+            print(f"resumed from step {step} (epoch {start_epoch}, batch {start_batch})", flush=True)
+    hook = fault_hook(args, 0)  # rank 0 = the chief, the only process running xnn's Python loop
     t0 = time.perf_counter()
-    step = 0
-    for epoch in range(tr.epochs):
-        for xb, yb in batches(*data.train, tr.batch_size, tr.seed, epoch, spec.data.shuffle, augment=spec.data.augment):
+    history: list[dict] = []
+    for epoch in range(start_epoch, tr.epochs):
+        done, n0 = False, len(losses)
+        for b, (xb, yb) in enumerate(batches(*data.train, tr.batch_size, tr.seed, epoch, spec.data.shuffle,
+                                             augment=spec.data.augment)):
+            if epoch == start_epoch and b < start_batch:
+                continue
             if args.max_steps is not None and step >= args.max_steps:
+                done = True
                 break
             xt, yt = trainer._tensors(xb, yb)
             lr = tf.constant(trainer.lr(), tf.float64)
             inflight.append(coord.schedule(step_fn, args=(xt, yt, lr)))
             trainer.step += 1
             step += 1
+            hook(step)
             if len(inflight) == p.max_staleness + 1:
                 # a window of bound+1 closures, then wait for all of them: a closure can only be
                 # overtaken by the others of its window, so its staleness is <= max_staleness
-                coord.join()
-                while inflight:
-                    settle(inflight.popleft())
-    coord.join()
-    while inflight:
-        settle(inflight.popleft())
+                drain()
+        drain()  # the epoch's updates have all landed: the weights are this epoch's end state
+        if done:
+            break
+        history.append({"epoch": epoch, "loss": float(np.mean(losses[n0:])) if losses[n0:] else float("nan")})
+        if out is not None and (epoch + 1) % tr.checkpoint_every == 0:
+            loop.save_checkpoint(out, step, epoch + 1, 0, get_params(model), trainer.optimizer_state())
     secs = time.perf_counter() - t0
-    summary = {"steps": step, "seconds": secs, "loss": losses[-1] if losses else float("nan"), "staleness": log.summary()}
+    summary = {"steps": step, "seconds": secs, "loss": losses[-1] if losses else float("nan"), "history": history,
+               "staleness": log.summary()}
     if len(data.test[0]):
         summary["test"] = trainer.evaluate(*data.test)
-    if args.out:
-        from ....parallel.loop import finish_run
-
-        finish_run(args.out, spec, "keras", data, get_params(model), summary, p.workers + 2)
+    if out is not None:
+        loop.finish_run(out, spec, "keras", data, get_params(model), summary, p.workers + 2)
     print(f"async: {step} updates, staleness {log.summary()}", flush=True)
     return summary
+
+
+def _join(coord, timeout_s: float) -> None:
+    """``coord.join()`` with a deadline. TF's coordinator waits forever for a worker or parameter
+    server that stopped answering (it treats it as preempted and waits for it to come back); a
+    window of closures that does not finish within ``parallel.timeout_s`` ends the job instead."""
+    from ....errors import TrainingError
+
+    end = time.monotonic() + timeout_s
+    while not coord.done():  # raises the first error of a scheduled closure
+        if time.monotonic() > end:
+            raise TrainingError(f"no update finished within parallel.timeout_s = {timeout_s:g} s: a worker or "
+                                f"parameter server is not responding")
+        time.sleep(0.01)
+    coord.join()  # returns at once; raises what done() may have left

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 
+from ....errors import TrainingError
 from ....parallel import loop
 from ....parallel.worker import check_sizes, fault_hook
 
@@ -59,6 +60,24 @@ def run_worker(args: argparse.Namespace) -> dict:
         from .pipeline import PipelineEngine
 
         engine = PipelineEngine(spec, data, params)
-    return loop.run(spec, data, engine, args.out, max_steps=args.max_steps, resume=not args.no_resume,
-                    checkpoint_steps=args.checkpoint_steps, progress=lambda m: print(m, flush=True),
-                    after_step=fault_hook(args, engine.rank), backend="keras")
+    try:
+        return loop.run(spec, data, engine, args.out, max_steps=args.max_steps, resume=not args.no_resume,
+                        checkpoint_steps=args.checkpoint_steps, progress=lambda m: print(m, flush=True),
+                        after_step=fault_hook(args, engine.rank), backend="keras")
+    except (tf_errors().DeadlineExceededError, tf_errors().UnavailableError, tf_errors().CancelledError) as e:
+        raise TrainingError(peer_message(e, p.timeout_s)) from None
+
+
+def tf_errors():
+    import tensorflow as tf
+
+    return tf.errors
+
+
+def peer_message(e: Exception, timeout_s: float) -> str:
+    """One clear line for a collective that failed because of a peer (TF's own text starts with
+    'Graph execution error:' and a stack of node definitions)."""
+    if isinstance(e, tf_errors().DeadlineExceededError):
+        return (f"a collective did not finish within parallel.timeout_s = {timeout_s:g} s: "
+                f"a peer worker is hung or too slow")
+    return f"lost contact with a peer worker ({type(e).__name__}): it exited or the network failed"

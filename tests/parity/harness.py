@@ -34,13 +34,25 @@ def torch_grads(spec, params, x, r):
     xt = torch.tensor(x, requires_grad=np.issubdtype(x.dtype, np.floating))
     y = m(xt)
     (y * torch.tensor(r)).sum().backward()
+    from xnn.backends.torch.lowering import lowerings
+
+    low = lowerings()
     g = {}
     for node in spec.nodes:
+        if not node.params:
+            continue
         mod = m.layers[node.name]
-        for k in node.params:
-            prm = dict(mod.named_parameters()).get(k)
-            if prm is not None:
-                g[f"{node.name}.{k}"] = prm.grad.numpy()
+        # native gradients -> canonical through the lowering, so fused or re-laid-out native
+        # params are checked too; buffers and unused params count as zero gradient
+        prms = dict(mod.named_parameters())
+        native = {k: prms[k].grad.numpy() if k in prms and prms[k].grad is not None else np.zeros(tuple(v.shape))
+                  for k, v in mod.state_dict().items()}
+        canon = low[node.kind].from_native(node, native)
+        for k, p in node.params.items():
+            if not p.trainable:
+                continue
+            assert k in canon, f"{node.name}.{k}: no gradient from the torch lowering's from_native"
+            g[f"{node.name}.{k}"] = np.asarray(canon[k]).reshape(p.shape)
     gx = xt.grad.numpy() if xt.grad is not None else None
     return g, gx
 

@@ -85,7 +85,7 @@ class Trainer:
         self.train = spec.train
         self.steps_per_epoch = int(steps_per_epoch)
         self.step = 0
-        self.last_output: np.ndarray | None = None
+        self._last_out, self._last_np = None, None  # see last_output
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
         info = param_info(spec)
         low = lowerings()
@@ -153,8 +153,20 @@ class Trainer:
         xt, yt = self._tensors(x, y)
         loss, out = self._compiled(xt, yt, tf.constant(self.lr(), tf.float64))
         self.step += 1
-        self.last_output = out.numpy()
+        self._last_out, self._last_np = out, None
         return float(loss.numpy())
+
+    @property
+    def last_output(self) -> np.ndarray | None:
+        """Outputs of the latest ``train_step`` as NumPy. Converted on first read, so steps whose
+        outputs nobody reads (no training metrics) skip the device-to-host copy."""
+        if self._last_np is None and self._last_out is not None:
+            self._last_np = self._last_out.numpy()
+        return self._last_np
+
+    @last_output.setter
+    def last_output(self, value) -> None:
+        self._last_out, self._last_np = None, value
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Loss and metrics in evaluation mode (xnn's NumPy formulas on the outputs)."""

@@ -79,7 +79,7 @@ class Trainer:
         self.train = spec.train
         self.steps_per_epoch = int(steps_per_epoch)
         self.step = 0
-        self.last_output: np.ndarray | None = None
+        self._last_out, self._last_np = None, None  # see last_output
         self.device = model.xnn_device
         tdt = DTYPES[dtype]
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
@@ -164,8 +164,20 @@ class Trainer:
                 g["lr"] = lr
             self.optimizer.step()
         self.step += 1
-        self.last_output = out.detach().cpu().numpy()
+        self._last_out, self._last_np = out.detach(), None
         return float(loss.detach().cpu())
+
+    @property
+    def last_output(self) -> np.ndarray | None:
+        """Outputs of the latest ``train_step`` as NumPy. Converted on first read, so steps whose
+        outputs nobody reads (no training metrics) skip the device-to-host copy."""
+        if self._last_np is None and self._last_out is not None:
+            self._last_np = self._last_out.cpu().numpy()
+        return self._last_np
+
+    @last_output.setter
+    def last_output(self, value) -> None:
+        self._last_out, self._last_np = None, value
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Loss and metrics in evaluation mode (xnn's NumPy formulas on the outputs)."""
@@ -193,14 +205,18 @@ class Trainer:
             return
         o = self.train.optimizer
         names = _TORCH_SLOT[o.type]
+        # one native tensor may hold several canonical params (fused q/k/v): fill it from all of them
+        owners: dict[int, tuple] = {}
         for canon, (node, pname, prm) in self._params.items():
+            owners.setdefault(id(prm), (node, pname, prm, []))[3].append(canon.split(".", 1)[1])
+        for node, pname, prm, cnames in owners.values():
             st = self.optimizer.state[prm]
             st.clear()
             if self.step == 0 and o.type != "adagrad":
                 continue  # torch creates state lazily on the first step
             st["step"] = torch.tensor(float(self.step), dtype=torch.float32)
             for slot in slot_names(o):
-                arr = self._to_native(node, pname, canon.split(".", 1)[1], state[f"{canon}.{slot}"])
+                arr = self._to_native(node, pname, {c: state[f"{node.name}.{c}.{slot}"] for c in cnames})
                 st[names[slot]] = torch.as_tensor(arr, dtype=prm.dtype, device=prm.device).reshape(prm.shape).clone()
 
     def rng_state(self) -> dict[str, np.ndarray]:
@@ -218,7 +234,7 @@ class Trainer:
         sd[pname] = arr
         return lowerings()[node.kind].from_native(node, sd)
 
-    def _to_native(self, node, pname: str, cname: str, arr: np.ndarray) -> np.ndarray:
+    def _to_native(self, node, pname: str, values: dict[str, np.ndarray]) -> np.ndarray:
         canon = {k: np.zeros(p.shape) for k, p in node.params.items()}
-        canon[cname] = np.asarray(arr, np.float64)
+        canon.update({c: np.asarray(v, np.float64) for c, v in values.items()})
         return np.asarray(lowerings()[node.kind].to_native(node, canon)[pname])

@@ -1,12 +1,28 @@
 """MultiHeadAttention -> projections + ``F.scaled_dot_product_attention`` (fused; its boolean
 ``attn_mask`` has xnn's polarity, True = attend). Rows with no attendable key are given a
-harmless all-True row (SDPA would return NaN) and zeroed after the output projection."""
+harmless all-True row (SDPA would return NaN) and zeroed after the output projection.
+
+Self-attention with equal key/value widths fuses the q/k/v projections into one
+``in_proj_weight (3*H*d, E)`` / ``in_proj_bias`` (one matmul, and fewer tensors for the
+optimizer); ``to_native``/``from_native`` concatenate and split the canonical q/k/v params.
+Weights and biases stay in separate tensors because weight decay treats them differently.
+Cross-attention or unequal widths keep the canonical separate projections."""
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ....layers.attention import split_inputs
 from ..lowering import TorchLowering
+
+_QKV = ("q", "k", "v")
+
+
+def fused(node) -> bool:
+    """True where q, k and v project the same tensor to equal widths."""
+    qi, kvi, _ = split_inputs(list(node.in_shapes))
+    dk, dv, _ = node.layer.dims(node.in_shapes)
+    return dk == dv and (kvi is None or node.inputs[kvi] == node.inputs[qi])
 
 
 class XMultiHeadAttention(nn.Module):
@@ -17,11 +33,13 @@ class XMultiHeadAttention(nn.Module):
         self.dk, self.dv, _ = L.dims(node.in_shapes)
         # input roles are fixed by the graph: resolve them once, not on every call
         self.qi, self.kvi, self.mi = split_inputs(list(node.in_shapes))
-        for k, prm in node.params.items():
-            self.register_parameter(k, nn.Parameter(torch.zeros(prm.shape)))
+        self.fused = fused(node)
+        for k, shape in MultiHeadAttentionT.native_shapes(node).items():
+            self.register_parameter(k, nn.Parameter(torch.zeros(shape)))
         if not L.use_bias:
-            for k in ("q_bias", "k_bias", "v_bias", "out_bias"):
+            for k in ("in_proj_bias",) if self.fused else ("q_bias", "k_bias", "v_bias"):
                 self.register_parameter(k, None)
+            self.register_parameter("out_bias", None)
 
     def _heads(self, x, w, b, d):
         n, t = x.shape[:2]
@@ -32,9 +50,13 @@ class XMultiHeadAttention(nn.Module):
         xq = xs[qi]
         xkv = xs[kvi] if kvi is not None else xq
         n, tq, tk = xq.shape[0], xq.shape[1], xkv.shape[1]
-        q = self._heads(xq, self.q_weight, self.q_bias, self.dk)
-        k = self._heads(xkv, self.k_weight, self.k_bias, self.dk)
-        v = self._heads(xkv, self.v_weight, self.v_bias, self.dv)
+        if self.fused:  # one matmul, then views: (N, T, 3, H, d) -> three (N, H, T, d)
+            q, k, v = F.linear(xq, self.in_proj_weight, self.in_proj_bias).view(
+                n, tq, 3, self.heads, self.dk).permute(2, 0, 3, 1, 4).unbind(0)
+        else:
+            q = self._heads(xq, self.q_weight, self.q_bias, self.dk)
+            k = self._heads(xkv, self.k_weight, self.k_bias, self.dk)
+            v = self._heads(xkv, self.v_weight, self.v_bias, self.dv)
         allowed, rows = None, None
         if mi is not None:
             allowed = (xs[mi] > 0.5)[:, None, None, :]  # (N, 1, 1, Tk), broadcast over heads and queries
@@ -59,3 +81,36 @@ class MultiHeadAttentionT(TorchLowering):
 
     def build(self, node, ctx):
         return XMultiHeadAttention(node)
+
+    @staticmethod
+    def native_shapes(node) -> dict[str, tuple[int, ...]]:
+        """The module's parameter names and shapes (canonical ones unless fused)."""
+        shapes = {k: tuple(p.shape) for k, p in node.params.items()}
+        if not fused(node):
+            return shapes
+        out = {"in_proj_weight": (sum(shapes[f"{c}_weight"][0] for c in _QKV), shapes["q_weight"][1])}
+        if "q_bias" in shapes:
+            out["in_proj_bias"] = (sum(shapes[f"{c}_bias"][0] for c in _QKV),)
+        out.update({k: s for k, s in shapes.items() if k.startswith("out_")})
+        return out
+
+    def to_native(self, node, params):
+        if not fused(node):
+            return params
+        out = {k: v for k, v in params.items() if k.startswith("out_")}
+        out["in_proj_weight"] = np.concatenate([params[f"{c}_weight"] for c in _QKV], axis=0)
+        if "q_bias" in node.params:
+            out["in_proj_bias"] = np.concatenate([params[f"{c}_bias"] for c in _QKV], axis=0)
+        return out
+
+    def from_native(self, node, state):
+        if not fused(node):
+            return {k: state[k] for k in node.params}
+        out = {k: state[k] for k in node.params if k.startswith("out_")}
+        for kind in ("weight", "bias"):
+            if f"q_{kind}" not in node.params:
+                continue
+            ends = np.cumsum([node.params[f"{c}_{kind}"].shape[0] for c in _QKV])[:-1]
+            for c, part in zip(_QKV, np.split(np.asarray(state[f"in_proj_{kind}"]), ends, axis=0)):
+                out[f"{c}_{kind}"] = part
+        return out

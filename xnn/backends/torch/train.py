@@ -41,6 +41,8 @@ def configure(train) -> None:
 def torch_loss(loss_spec, out: torch.Tensor, y: torch.Tensor, class_weights: torch.Tensor | None) -> torch.Tensor:
     """xnn's loss (xnn.train.losses) on torch tensors; ``out (N, ..., K)`` channels-last."""
     t = loss_spec.type
+    if t == "cross_entropy" and out.dim() == 2 and y.dim() == 1 and not y.is_floating_point():
+        return F.cross_entropy(out, y, weight=class_weights, label_smoothing=loss_spec.label_smoothing)
     if t == "cross_entropy":
         k = out.shape[-1]
         z = out.reshape(-1, k)
@@ -80,6 +82,9 @@ class Trainer:
         self.steps_per_epoch = int(steps_per_epoch)
         self.step = 0
         self._last_out, self._last_np = None, None  # see last_output
+        self._set_lr: float | None = None  # the lr the optimizer's groups hold now
+        sched = spec.train.schedule
+        self._const_lr = float(spec.train.optimizer.lr) if sched.type == "constant" and sched.warmup_steps == 0 else None
         self.device = model.xnn_device
         tdt = DTYPES[dtype]
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
@@ -133,15 +138,23 @@ class Trainer:
 
     # ------------------------------------------------------------------ steps
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        xt = torch.as_tensor(np.asarray(x), device=self.device)
-        if xt.is_floating_point():
-            xt = xt.to(DTYPES[self.dtype])
-        yt = torch.as_tensor(np.asarray(y), device=self.device)
-        yt = yt.to(DTYPES[self.dtype]) if yt.is_floating_point() else yt.long()
-        return xt, yt
+        tdt = DTYPES[self.dtype]
+        return self._tensor(x, tdt), self._tensor(y, tdt, labels=True)
+
+    def _tensor(self, a, tdt, labels: bool = False) -> torch.Tensor:
+        # from_numpy shares memory (no copy) where the array already has the right dtype
+        a = np.asarray(a)
+        t = torch.from_numpy(a) if a.flags.c_contiguous and a.dtype != object else torch.as_tensor(a)
+        if t.is_floating_point():
+            t = t if t.dtype == tdt else t.to(tdt)
+        elif labels and t.dtype != torch.int64:
+            t = t.long()
+        return t if self.device.type == "cpu" else t.to(self.device, non_blocking=True)
 
     def lr(self) -> float:
         """The learning rate of the next step."""
+        if self._const_lr is not None:
+            return self._const_lr
         return lr_at(self.train, self.step, self.steps_per_epoch)
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
@@ -160,19 +173,21 @@ class Trainer:
             loss.backward()
             if self.train.clip_grad_norm is not None:  # before weight decay (inside step)
                 torch.nn.utils.clip_grad_norm_(self._trainable, self.train.clip_grad_norm)
-            for g in self.optimizer.param_groups:
-                g["lr"] = lr
+            if lr != self._set_lr:
+                for g in self.optimizer.param_groups:
+                    g["lr"] = lr
+                self._set_lr = lr
             self.optimizer.step()
         self.step += 1
-        self._last_out, self._last_np = out.detach(), None
-        return float(loss.detach().cpu())
+        self._last_out, self._last_np = out, None  # detached lazily by last_output
+        return loss.item()
 
     @property
     def last_output(self) -> np.ndarray | None:
         """Outputs of the latest ``train_step`` as NumPy. Converted on first read, so steps whose
         outputs nobody reads (no training metrics) skip the device-to-host copy."""
         if self._last_np is None and self._last_out is not None:
-            self._last_np = self._last_out.cpu().numpy()
+            self._last_np = self._last_out.detach().cpu().numpy()
         return self._last_np
 
     @last_output.setter
@@ -200,6 +215,7 @@ class Trainer:
 
     def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
         """Inverse of :meth:`optimizer_state` (the optimizer continues exactly)."""
+        self._set_lr = None  # the groups' lr is set again on the next step
         self.step = int(np.asarray(state["step"]).reshape(-1)[0])
         if self.optimizer is None:
             return

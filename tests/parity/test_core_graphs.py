@@ -130,3 +130,20 @@ def test_merge_shape_errors(merge, where):
     with pytest.raises(SpecError) as e:
         from_dict({"input": {"shape": [4, 6]}, "model": model})
     assert any(m.startswith(where) for m in e.value.messages), e.value.messages
+
+
+def test_torch_model_runs_a_node_module_the_user_replaces():
+    import torch
+
+    from xnn.backends import get
+    from xnn.spec import from_dict
+
+    chain = [{"type": "Dense", "units": 3, "name": "a"}, {"type": "relu", "name": "o"}]
+    graph = [{"type": "Dense", "units": 3, "name": "a"}, {"type": "Dense", "units": 3, "name": "b", "inputs": ["input"]},
+             {"type": "Add", "name": "s", "inputs": ["a", "b"]}, {"type": "relu", "name": "o"}]
+    x = -torch.ones(2, 4) * 3
+    for model in (chain, graph):
+        m = get("torch").build(from_dict({"input": {"shape": [4]}, "model": model}))
+        m.layers["o"] = torch.nn.Identity()  # no relu any more: negative outputs must appear
+        pre = m.layers["a"](x) if model is chain else m.layers["a"](x) + m.layers["b"](x)
+        assert torch.equal(m(x), pre)

@@ -60,15 +60,16 @@ class XnnModule(nn.Module):
         for name, ins in self._plan:
             chain = chain and len(ins) == 1 and ins[0][0] == prev
             prev = name
-        self._chain = [(self.layers[name], ins[0][1]) for name, ins in self._plan] if chain else None
+        self._chain = [(name, ins[0][1]) for name, ins in self._plan] if chain else None
         self.to(dtype=dtype, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mods = self.layers._modules  # by name, so a node module the user replaces is the one run
         if self._chain is not None:
-            for mod, conv in self._chain:
-                x = mod(convert(x, conv))
+            for name, conv in self._chain:
+                x = mods[name](convert(x, conv))
             return to_cl(x) if self._out_layout == "cf" else x
-        out = run_plan(self.layers, self._plan, {"input": x})[self._out]
+        out = run_plan(mods, self._plan, {"input": x})[self._out]
         return to_cl(out) if self._out_layout == "cf" else out
 
 
@@ -79,11 +80,12 @@ def convert(x: torch.Tensor, layout: str | None) -> torch.Tensor:
     return to_cf(x) if layout == "cf" else to_cl(x)
 
 
-def run_plan(layers: nn.ModuleDict, plan, acts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Walk ``plan`` [(node, [(input, layout or None)])]: each node's inputs, permuted where the
-    layouts of neighbours differ, into its module. Returns ``acts`` with every node's output."""
+def run_plan(mods, plan, acts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Walk ``plan`` [(node, [(input, layout or None)])] over modules ``mods`` (by node name):
+    each node's inputs, permuted where neighbours' layouts differ, into its module. Returns
+    ``acts`` with every node's output."""
     for name, ins in plan:
-        acts[name] = layers[name](*[convert(acts[i], conv) for i, conv in ins])
+        acts[name] = mods[name](*[convert(acts[i], conv) for i, conv in ins])
     return acts
 
 

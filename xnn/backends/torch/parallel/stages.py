@@ -28,7 +28,7 @@ class StageModule(nn.Module):
         self._out_layout = full._out_layout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        acts = run_plan(self.layers, self._plan, {self._entry: x})
+        acts = run_plan(self.layers._modules, self._plan, {self._entry: x})
         out = acts[self._exit]
         if self._is_last and self._out_layout == "cf":
             out = to_cl(out)

@@ -105,12 +105,16 @@ def plot(results: dict[str, Any], path: Path, title: str) -> None:
 
     tr, va = curves(results, "loss"), curves(results, "val_loss")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for b, color in (("torch", "tab:red"), ("keras", "tab:blue")):
+    # identical curves would hide one another: torch wide and pale, Keras thin with markers on top
+    style = {"torch": dict(color="tab:red", linewidth=5, alpha=0.45), "keras": dict(color="tab:blue", linewidth=1.2, marker="o", markersize=3)}
+    for b in ("torch", "keras"):
         ep = np.arange(1, len(tr[b]) + 1)
-        ax1.plot(ep, tr[b], color=color, label=f"{b} train")
+        ax1.plot(ep, tr[b], label=f"{b} train", **style[b])
         if np.isfinite(va[b]).any():
-            ax1.plot(ep, va[b], color=color, linestyle="--", label=f"{b} val")
+            ax1.plot(ep, va[b], linestyle="--", label=f"{b} val", **style[b])
     ax1.set_xlabel("epoch")
+    ax1.xaxis.get_major_locator().set_params(integer=True)
+    ax2.xaxis.get_major_locator().set_params(integer=True)
     ax1.set_ylabel("loss")
     ax1.set_title(title)
     ax1.legend()

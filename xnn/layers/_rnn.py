@@ -5,7 +5,7 @@ valid prefix: right padding); then, with ``initial_state: true``, a state ``(S,)
 another recurrent node with ``output: state``.
 
 Output (``output`` field): ``sequences`` ``(T, D*units)`` (``(T, units)`` with ``merge: sum``),
-padded steps are zeros; ``last`` ``(D*units,)``: the final hidden state of the last layer
+padded steps are zeros; ``last`` ``(D*units,)`` (``(units,)`` with ``merge: sum``): the final hidden state of the last layer
 (forward direction at the last valid step, reverse direction at step 0); ``state`` ``(S,)``:
 every layer's and direction's final state flattened in the order (layer, direction, [h, c]),
 ``S = num_layers * D * units`` (times 2 for LSTM). A sample with no valid step outputs zeros.
@@ -70,6 +70,8 @@ class RNNBase(Layer):
         x = in_shapes[0]
         if len(x) != 2:
             raise ShapeError(f"{self.kind} needs a (time, features) sequence per sample", "inputs")
+        if self.dropout > 0 and self.num_layers == 1:
+            raise ShapeError("dropout acts between stacked layers: it needs num_layers >= 2 (use a Dropout node)", "dropout")
         if self.initial_state and len(in_shapes) < 2:
             raise ShapeError("initial_state: true needs a state input (the last input)", "initial_state")
         n_extra = len(in_shapes) - 1 - int(self.initial_state)

@@ -6,7 +6,8 @@ own and never reaches a backend: ``expand`` replaces it by ordinary nodes named
 
 pre-norm:  ``h = x + Drop(MHA(LN1(x)))``;  ``y = h + Drop(fc2(act(fc1(LN2(h)))))``
 post-norm: ``h = LN1(x + Drop(MHA(x)))``;  ``y = LN2(h + Drop(fc2(act(fc1(h)))))``
-Parts: ``ln1, attn, drop1, add1, ln2, fc1, act, fc2, drop2, add2`` (``drop*`` only when
+Parts, in order: ``ln1, attn, drop1, add1, ln2, fc1, act, fc2, drop2`` and the final Add
+(pre-norm) or final LayerNorm (post-norm), which takes the block's own name (``drop*`` only when
 ``dropout > 0``). MHA gets ``num_heads``, ``key_dim``, ``causal``, ``attention_dropout``.
 """
 from __future__ import annotations

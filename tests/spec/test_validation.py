@@ -154,3 +154,18 @@ def test_freezing_a_composite_freezes_all_its_parts():
     assert len(parts) > 3 and "block1" in parts
     assert set(parts) <= frozen_nodes(s)
     assert not any(n.name in frozen_nodes(s) for n in s.nodes if n.origin is None and n.name != "block1")
+
+
+def test_a_mask_must_come_from_sequence_mask():
+    base = {"input": {"shape": [6, 3]}, "model": [
+        {"type": "Dense", "units": 1, "name": "d"},
+        {"type": "Reshape", "target_shape": [6], "name": "fake_mask"},
+        {"type": "LSTM", "units": 4, "name": "rnn", "inputs": ["input", "fake_mask"], "output": "last"},
+        {"type": "Dense", "units": 2, "name": "out"}]}
+    msgs = errors_of(base)
+    assert msgs == ["model: node 'rnn': its mask input must come from a SequenceMask node (received 'fake_mask')"]
+    ok = {"input": {"shape": [6, 3]}, "model": [
+        {"type": "SequenceMask", "name": "m"},
+        {"type": "LSTM", "units": 4, "name": "rnn", "inputs": ["input", "m"], "output": "last"},
+        {"type": "Dense", "units": 2, "name": "out"}]}
+    from_dict(ok)

@@ -63,6 +63,10 @@ class RNNBase(Layer):
         has_state = self.initial_state
         return n_inputs - 1 - int(has_state) == 1, has_state
 
+    def mask_index(self, in_shapes: list) -> int | None:
+        """Which input is the padding mask (None: no mask)."""
+        return 1 if self.roles(len(in_shapes))[0] else None
+
     def suffixes(self) -> list[str]:
         return ["", "_reverse"][: self.dirs]
 

@@ -76,6 +76,9 @@ class MultiHeadAttention(Layer):
             dk = self.key_dim
         return dk, self.value_dim or dk, self.output_dim or eq
 
+    def mask_index(self, in_shapes: list) -> int | None:
+        return split_inputs(in_shapes)[2]
+
     def infer(self, in_shapes):
         qi, kvi, mi = split_inputs(in_shapes)
         if len(in_shapes[0]) != 2:

@@ -19,6 +19,9 @@ class _MaskedPool(Layer):
     op: ClassVar[str] = "avg"
     doc_shapes = "x (T, F), mask (T,) -> (F,)"
 
+    def mask_index(self, in_shapes: list) -> int | None:
+        return 1
+
     def infer(self, in_shapes):
         x, m = in_shapes
         if len(x) != 2:

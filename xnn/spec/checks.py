@@ -7,19 +7,32 @@ if TYPE_CHECKING:
     from .model import Spec
 
 
+def _mask_source(node, nodes) -> list[str]:
+    """A sequence layer's mask input must be a SequenceMask output: every path (NumPy, torch's
+    lengths, Keras's per-step masks, ONNX sequence_lens) reads masks as right-padded prefixes,
+    which SequenceMask guarantees and an arbitrary (T,) tensor does not."""
+    idx = getattr(node.layer, "mask_index", lambda shapes: None)(list(node.in_shapes))
+    if idx is None:
+        return []
+    src = nodes.get(node.inputs[idx])
+    if src is not None and src.kind == "SequenceMask":
+        return []
+    where = f"node {node.origin!r}" if node.origin else f"node {node.name!r}"
+    return [f"model: {where}: its mask input must come from a SequenceMask node (received {node.inputs[idx]!r})"]
+
+
 def check_spec(spec: "Spec") -> list[str]:
     errors: list[str] = []
     out = spec.output.out_shape
     loss = spec.train.loss.type
     if loss in ("cross_entropy",) and (len(out) < 1 or out[-1] < 2):
         errors.append(f"train.loss: cross_entropy needs at least 2 output classes (model output shape {list(out)})")
-    if spec.input.dtype.startswith("int") and spec.nodes[0].kind not in ("Embedding",):
-        pass
     nodes = spec.node_map
     for n in spec.nodes:  # rules a layer states about its producers (e.g. a recurrent initial state)
         check = getattr(n.layer, "check_graph", None)
         if check is not None:
             errors.extend(check(n, nodes))
+        errors.extend(_mask_source(n, nodes))
     from ..parallel.plan import check_parallel  # parallel-section rules (framework-neutral)
 
     errors.extend(check_parallel(spec))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ..lowering import KerasLowering
+
 
 @keras.saving.register_keras_serializable(package="xnn")
 class XnnRNN(keras.layers.Layer):
@@ -72,3 +74,18 @@ class XnnRNN(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), **self.cfg}
+
+
+class RNNLowering(KerasLowering):
+    """Shared by the LSTM and GRU lowerings: one :class:`XnnRNN` per node, fed the node's inputs."""
+
+    cell = ""
+
+    def build(self, node, ctx):
+        L = node.layer
+        has_mask, has_state = L.roles(len(node.inputs))
+        return XnnRNN(self.cell, L.units, L.num_layers, L.bidirectional, L.merge, L.dropout, L.output,
+                      has_mask, has_state, name=node.name, dtype=ctx.dtype)
+
+    def apply(self, layer, xs, node, ctx):
+        return layer(xs)

@@ -3,8 +3,7 @@
 ``(2, 3H)`` with the block permutation ``p = [1, 0, 2]`` (its own inverse)."""
 import numpy as np
 
-from ..lowering import KerasLowering
-from ._rnn import XnnRNN
+from ._rnn import RNNLowering
 
 
 def _swap_rz(a: np.ndarray) -> np.ndarray:
@@ -13,17 +12,9 @@ def _swap_rz(a: np.ndarray) -> np.ndarray:
     return np.concatenate([z, r, n], axis=0)
 
 
-class GRUK(KerasLowering):
+class GRUK(RNNLowering):
     kind = "GRU"
-
-    def build(self, node, ctx):
-        L = node.layer
-        has_mask, has_state = L.roles(len(node.inputs))
-        return XnnRNN("gru", L.units, L.num_layers, L.bidirectional, L.merge, L.dropout, L.output,
-                      has_mask, has_state, name=node.name, dtype=ctx.dtype)
-
-    def apply(self, layer, xs, node, ctx):
-        return layer(xs)
+    cell = "gru"
 
     def to_native(self, node, p):
         out = []

@@ -2,21 +2,12 @@
 single bias is xnn's canonical ``bias``: ``kernel = W_ihᵀ``, ``recurrent_kernel = W_hhᵀ``."""
 import numpy as np
 
-from ..lowering import KerasLowering
-from ._rnn import XnnRNN
+from ._rnn import RNNLowering
 
 
-class LSTMK(KerasLowering):
+class LSTMK(RNNLowering):
     kind = "LSTM"
-
-    def build(self, node, ctx):
-        L = node.layer
-        has_mask, has_state = L.roles(len(node.inputs))
-        return XnnRNN("lstm", L.units, L.num_layers, L.bidirectional, L.merge, L.dropout, L.output,
-                      has_mask, has_state, name=node.name, dtype=ctx.dtype)
-
-    def apply(self, layer, xs, node, ctx):
-        return layer(xs)
+    cell = "lstm"
 
     def to_native(self, node, p):
         out = []

@@ -16,9 +16,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from ...train import losses as L  # noqa: E402
 from ...train.optim import CLIP_EPS, check_optimizer, frozen_nodes, native_groups, param_info, slot_names  # noqa: E402
 from ...train.schedules import lr_at  # noqa: E402
+from ...train.trainer import TrainerBase  # noqa: E402
 from .build import predict  # noqa: E402
 from .lowering import lowerings  # noqa: E402
 from .optimizers import make_optimizer  # noqa: E402
@@ -75,7 +75,7 @@ def clip_by_global_norm(grads: list, max_norm: float) -> list:
     return [g * tf.cast(coef, g.dtype) for g in grads]
 
 
-class Trainer:
+class Trainer(TrainerBase):
     """One xnn optimizer step at a time on a compiled ``keras.Model`` (same API as torch's)."""
 
     def __init__(self, spec, model, dtype: str = "float32", steps_per_epoch: int = 1,
@@ -85,7 +85,6 @@ class Trainer:
         self.train = spec.train
         self.steps_per_epoch = int(steps_per_epoch)
         self.step = 0
-        self._last_out, self._last_np = None, None  # see last_output
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
         info = param_info(spec)
         low = lowerings()
@@ -153,25 +152,14 @@ class Trainer:
         xt, yt = self._tensors(x, y)
         loss, out = self._compiled(xt, yt, tf.constant(self.lr(), tf.float64))
         self.step += 1
-        self._last_out, self._last_np = out, None
+        self._keep_output(out)
         return float(loss.numpy())
 
-    @property
-    def last_output(self) -> np.ndarray | None:
-        """Outputs of the latest ``train_step`` as NumPy. Converted on first read, so steps whose
-        outputs nobody reads (no training metrics) skip the device-to-host copy."""
-        if self._last_np is None and self._last_out is not None:
-            self._last_np = self._last_out.numpy()
-        return self._last_np
+    def _to_numpy(self, t) -> np.ndarray:
+        return t.numpy()
 
-    @last_output.setter
-    def last_output(self, value) -> None:
-        self._last_out, self._last_np = None, value
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
-        """Loss and metrics in evaluation mode (xnn's NumPy formulas on the outputs)."""
-        z = predict(self.model, x, batch_size=batch_size)
-        return L.evaluate_outputs(self.train, z, y, self.class_weights)
+    def _predict(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        return predict(self.model, x, batch_size=batch_size)
 
     # ------------------------------------------------------------------ state
     def optimizer_state(self) -> dict[str, np.ndarray]:

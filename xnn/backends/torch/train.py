@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ...train import losses as L
 from ...train.optim import check_optimizer, frozen_nodes, native_groups, param_info, slot_names
 from ...train.schedules import lr_at
+from ...train.trainer import TrainerBase
 from .build import DTYPES, predict
 from .lowering import lowerings
 
@@ -67,7 +67,7 @@ def torch_loss(loss_spec, out: torch.Tensor, y: torch.Tensor, class_weights: tor
     raise ValueError(f"unknown loss {t!r}")
 
 
-class Trainer:
+class Trainer(TrainerBase):
     """One xnn optimizer step at a time on a compiled ``XnnModule``.
 
     ``train_step(x, y)``: x ``(N, *input.shape)`` channels-last, y labels ``(N, ...)`` or targets
@@ -81,7 +81,6 @@ class Trainer:
         self.train = spec.train
         self.steps_per_epoch = int(steps_per_epoch)
         self.step = 0
-        self._last_out, self._last_np = None, None  # see last_output
         self._set_lr: float | None = None  # the lr the optimizer's groups hold now
         sched = spec.train.schedule
         self._const_lr = float(spec.train.optimizer.lr) if sched.type == "constant" and sched.warmup_steps == 0 else None
@@ -179,25 +178,14 @@ class Trainer:
                 self._set_lr = lr
             self.optimizer.step()
         self.step += 1
-        self._last_out, self._last_np = out, None  # detached lazily by last_output
+        self._keep_output(out)  # detached and copied lazily by last_output
         return loss.item()
 
-    @property
-    def last_output(self) -> np.ndarray | None:
-        """Outputs of the latest ``train_step`` as NumPy. Converted on first read, so steps whose
-        outputs nobody reads (no training metrics) skip the device-to-host copy."""
-        if self._last_np is None and self._last_out is not None:
-            self._last_np = self._last_out.detach().cpu().numpy()
-        return self._last_np
+    def _to_numpy(self, t) -> np.ndarray:
+        return t.detach().cpu().numpy()
 
-    @last_output.setter
-    def last_output(self, value) -> None:
-        self._last_out, self._last_np = None, value
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
-        """Loss and metrics in evaluation mode (xnn's NumPy formulas on the outputs)."""
-        z = predict(self.model, x, batch_size=batch_size)
-        return L.evaluate_outputs(self.train, z, y, self.class_weights)
+    def _predict(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        return predict(self.model, x, batch_size=batch_size)
 
     # ------------------------------------------------------------------ state
     def optimizer_state(self) -> dict[str, np.ndarray]:

@@ -43,7 +43,10 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, obj) -> None:
-    write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    """Strict JSON (non-finite floats written as null, so every reader can parse it)."""
+    from .limits import dumps_json
+
+    write_text(path, dumps_json(obj) + "\n")
 
 
 def _json_default(o):

@@ -5,7 +5,9 @@ launchers instead (``torchrun``, ``TF_CONFIG``); see docs/parallel.md.
 
 Each worker runs in its own session (process group), so stopping it also stops whatever it
 started; a job never leaves orphans behind: on failure, timeout or Ctrl-C every group gets
-SIGTERM, then SIGKILL after ``grace_s``.
+SIGTERM, then SIGKILL after ``grace_s``. When the launcher itself is killed (``kill -9``) and none
+of that can run, the workers notice and kill themselves (``xnn.parallel.lifetime``: a lifeline
+pipe, and PR_SET_PDEATHSIG on Linux).
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Sequence
+
+from .lifetime import Lifeline
 
 
 def free_port() -> int:
@@ -91,10 +95,13 @@ def run_local(cmds: Sequence[Sequence[str]], envs: Sequence[dict[str, str]], tim
     # reaches the `except` below; by default it would end this process and orphan every worker
     main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, _term_as_exit) if main else None
+    # kill -9 of this process: the workers see the lifeline's EOF (and, started from the main
+    # thread on Linux, get PR_SET_PDEATHSIG) and kill themselves (xnn/parallel/lifetime.py)
+    line = Lifeline(pdeathsig=main)
     try:
         for i, (cmd, env) in enumerate(zip(cmds, envs)):
-            procs.append(subprocess.Popen(list(cmd), env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=out,
-                                          start_new_session=True))
+            procs.append(subprocess.Popen(list(cmd), env={**os.environ, **env, **line.env()}, cwd=cwd, stdout=out,
+                                          stderr=out, start_new_session=True, pass_fds=line.pass_fds))
             # one waiter per process records exit order: a peer that loses the failed worker may
             # exit within the same polling interval, and the job must name the worker that failed first
             threading.Thread(target=_wait_into, args=(procs[-1], i, exited), daemon=True).start()
@@ -122,6 +129,7 @@ def run_local(cmds: Sequence[Sequence[str]], envs: Sequence[dict[str, str]], tim
         stop_all(procs, grace_s)
         raise
     finally:
+        line.close()  # a worker somehow still alive stops now
         if main:
             signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
 

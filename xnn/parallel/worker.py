@@ -3,7 +3,8 @@
 Started N times by ``xnn train`` (one machine) or by torchrun / a TF_CONFIG launcher (several
 machines). Rank and world come from the environment (``RANK``/``WORLD_SIZE``/``MASTER_*`` for
 torch, ``TF_CONFIG`` for tf.distribute). Any error ends the worker with a one-line message and
-exit code 1, which makes the launcher stop every other worker.
+exit code 1, which makes the launcher stop every other worker. A worker started by xnn's own
+launcher also dies when that launcher dies (``xnn.parallel.lifetime``).
 """
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ def _end(code: int, hard_exit: bool) -> int:
 
 
 def main(argv: list[str] | None = None, hard_exit: bool = False) -> int:
+    from .lifetime import watch_launcher
+
+    watch_launcher()  # started by xnn's launcher: die with it, even after its kill -9 (no-op otherwise)
     args = parse(argv)
     from ..errors import XnnError
 

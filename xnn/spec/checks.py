@@ -22,6 +22,7 @@ def _mask_source(node, nodes) -> list[str]:
 
 
 def check_spec(spec: "Spec") -> list[str]:
+    """Every cross-section problem of a spec whose sections and graph are valid."""
     errors: list[str] = []
     out = spec.output.out_shape
     loss = spec.train.loss.type
@@ -33,7 +34,23 @@ def check_spec(spec: "Spec") -> list[str]:
         if check is not None:
             errors.extend(check(n, nodes))
         errors.extend(_mask_source(n, nodes))
+    errors.extend(_value_ranges(spec))
+    from .datacheck import check_data
+
+    errors.extend(check_data(spec.data.source, spec.data.options))
     from ..parallel.plan import check_parallel  # parallel-section rules (framework-neutral)
 
     errors.extend(check_parallel(spec))
+    return errors
+
+
+def _value_ranges(spec: "Spec") -> list[str]:
+    """Floats of the train section and the layers that train.dtype cannot hold: the optimizer
+    and the layers compute in that dtype (lr 1e39 is inf in float32)."""
+    from .strict import dtype_range_errors
+
+    dtype = spec.train.dtype
+    errors = dtype_range_errors(spec.raw["train"], spec.train, "train", dtype)
+    for i, (d, layer) in enumerate(zip(spec.raw["model"], spec.layers)):
+        errors.extend(dtype_range_errors(d, layer, f"model[{i}]", dtype))
     return errors

@@ -8,8 +8,10 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import re
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,16 @@ from pydantic import BaseModel, ValidationError
 from ..errors import SpecError
 from . import registry
 from .layer import Layer, Param, Shape, ShapeError
+from .loader import check_tree, decode_utf8, loads_spec_text, read_spec_bytes
 from .sections import DataSpec, InputSpec, ParallelSpec, TrainSpec
+from .strict import model_bytes_errors, strict_value_errors
 
 SPEC_VERSION = 1
 _TOP = ("xnn", "name", "input", "model", "train", "data", "parallel")
-MAX_SPEC_BYTES = 16 * 2**20
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+MAX_NAME_CHARS = 256  # the spec's name is printed in summaries and tables
+MAX_ERRORS = 100  # lines reported at once; a huge broken spec still ends in a readable report
+MAX_HINTS = 20  # did-you-mean searches (each scans every node name)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Spec:
     nodes: list[Node]
     raw: dict  # the resolved dict (what spec.yaml in a run holds)
     source: str | None = None
+    _map: tuple = field(default=(None, None), repr=False, compare=False)
 
     @property
     def output(self) -> Node:
@@ -69,14 +76,19 @@ class Spec:
 
     @property
     def node_map(self) -> dict[str, Node]:
-        return {n.name: n for n in self.nodes}
+        # cached: callers look nodes up in loops (O(n) per call would make them quadratic)
+        key = (id(self.nodes), len(self.nodes))
+        if self._map[0] != key:
+            self._map = (key, {n.name: n for n in self.nodes})
+        return self._map[1]
 
     def param_shapes(self) -> dict[str, Param]:
         """``<node>.<param>`` -> Param, in node order."""
         return {f"{n.name}.{k}": p for n in self.nodes for k, p in n.params.items()}
 
     def n_params(self, trainable_only: bool = False) -> int:
-        return int(sum(np.prod(p.shape) for p in self.param_shapes().values() if p.trainable or not trainable_only))
+        # Python ints: np.prod would wrap around int64 for absurd shapes
+        return sum(math.prod(p.shape) for p in self.param_shapes().values() if p.trainable or not trainable_only)
 
     def to_dict(self) -> dict:
         return copy.deepcopy(self.raw)
@@ -103,8 +115,37 @@ def _loc(loc: tuple) -> str:
 
 
 def _received(v: Any) -> str:
-    s = json.dumps(v, default=str) if not isinstance(v, str) else repr(v)
+    s = repr(v[:80]) if isinstance(v, str) else _short_json(v, 80)
     return s if len(s) < 60 else s[:57] + "..."
+
+
+def _short_json(v: Any, budget: int) -> str:
+    """JSON-like text of ``v`` cut after about ``budget`` characters, without walking (or
+    expanding the aliases of) the whole value."""
+    if isinstance(v, dict):
+        parts, used = [], 0
+        for k, x in v.items():
+            if used > budget:
+                parts.append("...")
+                break
+            parts.append(f"{json.dumps(str(k))}: {_short_json(x, budget - used)}")
+            used += len(parts[-1]) + 2
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(v, (list, tuple)):
+        parts, used = [], 0
+        for x in v:
+            if used > budget:
+                parts.append("...")
+                break
+            parts.append(_short_json(x, budget - used))
+            used += len(parts[-1]) + 2
+        return "[" + ", ".join(parts) + "]"
+    if isinstance(v, str):
+        return json.dumps(v[:budget])
+    try:
+        return json.dumps(v)
+    except (TypeError, ValueError):
+        return str(v)[:budget]
 
 
 def _fmt_pydantic(err: ValidationError, prefix: str, model: type[BaseModel] | None) -> list[str]:
@@ -163,13 +204,8 @@ def read_spec_file(path: str | Path) -> dict:
             p = p / "spec.yaml"
         else:
             raise SpecError(f"{p}: is a folder without spec.yaml")
-    if p.stat().st_size > MAX_SPEC_BYTES:
-        raise SpecError(f"{p}: spec larger than {MAX_SPEC_BYTES} bytes")
-    text = p.read_text(encoding="utf-8", errors="replace")
-    try:
-        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise SpecError(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {str(e).splitlines()[0]}")
+    text = decode_utf8(read_spec_bytes(p), str(p))
+    data = loads_spec_text(text, str(p), fmt="json" if p.suffix.lower() == ".json" else "yaml")
     if not isinstance(data, dict):
         raise SpecError(f"{p}: top level must be a mapping with input, model, train... (received {type(data).__name__})")
     return data
@@ -185,6 +221,7 @@ def load_spec(src: str | Path | dict, overrides: list[str] | dict | None = None)
         source = str(src)
         data = read_spec_file(src)
     else:
+        check_tree(src)  # bounded before deepcopy walks it (shared objects count each time)
         data = copy.deepcopy(src)
     if overrides:
         try:
@@ -201,7 +238,7 @@ def apply_overrides(data: dict, overrides: list[str] | dict) -> dict:
     errors = []
     for path, value in items:
         if isinstance(value, str) and not isinstance(overrides, dict):
-            value = yaml.safe_load(value) if value != "" else ""
+            value = loads_spec_text(value, f"--set {path}") if value != "" else ""
         parts = _parse_path(path)
         cur: Any = data
         try:
@@ -242,6 +279,7 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
     errors: list[str] = []
     if not isinstance(data, dict):
         raise SpecError("spec must be a mapping", source=source)
+    check_tree(data, source)
     for k in data:
         if k not in _TOP:
             close = difflib.get_close_matches(str(k), _TOP, n=1)
@@ -261,19 +299,27 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
             errors.append(f"{key}: must be a mapping (received {_received(v)})")
             return None
         try:
-            return cls.model_validate(v)
+            out = cls.model_validate(v)
         except ValidationError as e:
             errors.extend(_fmt_pydantic(e, key, cls))
             return None
+        bad = strict_value_errors(v, out, key)
+        errors.extend(bad)
+        return None if bad else out
 
     inp = section("input", InputSpec, required=True)
     train = section("train", TrainSpec)
     dspec = section("data", DataSpec)
     par = section("parallel", ParallelSpec)
+    name = data.get("name", "model")
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
+        errors.append(f"name: must be a text of 1 to {MAX_NAME_CHARS} characters (received {_received(name)})")
     layers = _parse_layers(data.get("model"), errors)
     if errors:
-        raise SpecError(errors, source=source)
+        raise _spec_error(errors, source)
     nodes = _resolve(layers, inp, errors)
+    if not errors:
+        errors.extend(model_bytes_errors(nodes, train.dtype if train is not None else "float32"))
     if train is not None:
         names = {n.name for n in nodes}
         for i, f in enumerate(train.frozen):
@@ -282,10 +328,10 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
         if isinstance(train.class_weights, list) and nodes and len(train.class_weights) != nodes[-1].out_shape[-1]:
             errors.append(f"train.class_weights: needs one weight per class ({nodes[-1].out_shape[-1]}) (received {len(train.class_weights)})")
     if errors:
-        raise SpecError(errors, source=source)
+        raise _spec_error(errors, source)
     raw = {
         "xnn": SPEC_VERSION,
-        "name": str(data.get("name", "model")),
+        "name": name,
         "input": inp.model_dump(),
         "model": [_layer_dump(layer) for layer in layers],
         "train": train.model_dump(mode="json"),
@@ -298,8 +344,15 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
 
     errors = check_spec(spec)
     if errors:
-        raise SpecError(errors, source=source)
+        raise _spec_error(errors, source)
     return spec
+
+
+def _spec_error(errors: list[str], source: str | None) -> SpecError:
+    """Every error, up to MAX_ERRORS lines (and a count of the rest)."""
+    if len(errors) > MAX_ERRORS:
+        errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]
+    return SpecError(errors, source=source)
 
 
 def _layer_dump(layer: Layer) -> dict:
@@ -350,9 +403,14 @@ def _parse_layers(model: Any, errors: list[str]) -> list[Layer]:
             errors.append(f"{path}.name: duplicate or reserved node name (received {name!r})")
         used[name] = i
         try:
-            layers.append(cls.model_validate(entry))
+            layer = cls.model_validate(entry)
         except ValidationError as e:
             errors.extend(_fmt_pydantic(e, path, cls))
+            continue
+        bad = strict_value_errors(entry, layer, path)
+        errors.extend(bad)
+        if not bad:
+            layers.append(layer)
     return layers
 
 
@@ -362,9 +420,11 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
     nodes: list[Node] = []
     prev = "input"
     failed: set[str] = set()  # nodes with errors: their dependants are not checked again
-    work = [(f"model[{i}]", layer, None) for i, layer in enumerate(layers)]
+    declared = {layer.name for layer in layers}
+    hints = [MAX_HINTS]  # did-you-mean searches left (each one scans every name)
+    work = deque((f"model[{i}]", layer, None) for i, layer in enumerate(layers))
     while work:
-        path, layer, origin = work.pop(0)
+        path, layer, origin = work.popleft()
         ins = tuple(layer.inputs) if layer.inputs is not None else (prev,)
         lo, hi = layer.arity
         if len(ins) < lo or (hi is not None and len(ins) > hi):
@@ -379,11 +439,8 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
             continue
         bad = [x for x in ins if x not in shapes]
         if bad:
-            known = list(shapes)
             for b in bad:
-                close = difflib.get_close_matches(b, known, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                later = " (it is defined later: nodes must come after their inputs)" if any(l.name == b for l in layers) else hint
+                later = " (it is defined later: nodes must come after their inputs)" if b in declared else _hint(b, shapes, hints)
                 errors.append(f"{path}.inputs: no earlier node named {b!r}{later}")
             prev = layer.name
             failed.add(layer.name)
@@ -394,10 +451,10 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
             params = layer.params(in_shapes)
             if hasattr(layer, "expand"):  # a composite: resolve its parts in its place
                 subs = layer.expand(list(ins), in_shapes)
-                clash = [x.name for x in subs if x.name in shapes or any(x.name == o.name for o in layers if o is not layer)]
+                clash = [x.name for x in subs if x.name in shapes or (x.name in declared and x.name != layer.name)]
                 if clash:
                     raise ShapeError(f"its parts' names {clash} are taken by other nodes", "name")
-                work[:0] = [(path, sub, origin or layer.name) for sub in subs]
+                work.extendleft((path, sub, origin or layer.name) for sub in reversed(subs))
                 continue
         except ShapeError as e:
             where = f"{path}.{e.field}" if e.field else path
@@ -414,3 +471,12 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
         for d in dangling:
             errors.append(f"model: node {d!r} is not used by any later node (the last node is the output)")
     return nodes
+
+
+def _hint(name: str, known: dict, budget: list[int]) -> str:
+    """`` (did you mean 'x'?)`` for the first MAX_HINTS unknown names (difflib is slow on big graphs)."""
+    if budget[0] <= 0:
+        return ""
+    budget[0] -= 1
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

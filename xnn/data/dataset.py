@@ -96,13 +96,48 @@ def conform_x(x: np.ndarray, spec: "Spec", origin: str, field: str = "x") -> np.
             raise DataError(f"{origin}: {field}: samples have shape {list(x.shape[1:])} ({per} values); "
                             f"the spec's input.shape {list(shape)} needs {want}")
         x = x.reshape((x.shape[0], *shape))
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        bad = int(np.argmax(~np.isfinite(x).reshape(len(x), -1).all(axis=1)))
-        raise DataError(f"{origin}: {field}: contains NaN or Inf (first in sample {bad})")
+    _check_finite(x, origin, field)
     dt = x_dtype(spec)
     if dt.startswith("int") and x.dtype.kind == "f" and not np.all(x == np.round(x)):
         raise DataError(f"{origin}: {field}: input.dtype is {dt} but the values are not whole numbers")
-    return np.ascontiguousarray(x.astype(dt, copy=False))
+    return np.ascontiguousarray(_cast(x, dt, origin, field))
+
+
+def _first_bad(bad: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad.reshape(-1))), bad.shape))
+
+
+def _check_finite(a: np.ndarray, origin: str, field: str) -> None:
+    """NaN or Inf as stored: refused, naming the first sample."""
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        bad = int(np.argmax(~np.isfinite(a).reshape(len(a), -1).all(axis=1)))
+        raise DataError(f"{origin}: {field}: contains NaN or Inf (first in sample {bad})")
+
+
+def _cast(a: np.ndarray, dt: str, origin: str, field: str) -> np.ndarray:
+    """``a`` cast to ``dt``; values the target type cannot hold (beyond float32's range, which the
+    cast would turn into Inf; or outside an integer type's range, which would wrap) are refused
+    naming the first such index."""
+    target = np.dtype(dt)
+    if a.dtype == target:
+        return a
+    if target.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = a.astype(target)
+        if a.dtype.kind in "fiu" and not np.all(np.isfinite(out)):
+            idx = _first_bad(~np.isfinite(out))
+            v = a[idx]
+            raise DataError(f"{origin}: {field}[{', '.join(map(str, idx))}]: {v.item()!r} is beyond the range of "
+                            f"{target.name} (±{float(np.finfo(target).max):.4g})")
+        return out
+    if target.kind in "iu" and a.dtype.kind in "fiu":
+        info = np.iinfo(target)
+        bad = (a < info.min) | (a > info.max)
+        if np.any(bad):
+            idx = _first_bad(bad)
+            raise DataError(f"{origin}: {field}[{', '.join(map(str, idx))}]: {a[idx].item()!r} is outside the range of "
+                            f"{target.name} ({info.min}..{info.max})")
+    return a.astype(target)
 
 
 def conform_y(y: np.ndarray, spec: "Spec", origin: str, field: str = "y", n: int | None = None) -> np.ndarray:
@@ -113,9 +148,7 @@ def conform_y(y: np.ndarray, spec: "Spec", origin: str, field: str = "y", n: int
         raise DataError(f"{origin}: {field}: a scalar, expected one target per sample")
     if n is not None and len(y) != n:
         raise DataError(f"{origin}: {field}: {len(y)} targets for {n} samples")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        bad = int(np.argmax(~np.isfinite(y).reshape(len(y), -1).all(axis=1)))
-        raise DataError(f"{origin}: {field}: contains NaN or Inf (first in sample {bad})")
+    _check_finite(y, origin, field)
     if is_labels(spec):
         k = out[-1]
         lab_shape = out[:-1] if spec.train.loss.type == "cross_entropy" else ()
@@ -129,6 +162,11 @@ def conform_y(y: np.ndarray, spec: "Spec", origin: str, field: str = "y", n: int
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             bad = int(np.argmax((y != np.round(y)).reshape(len(y), -1).any(axis=1)))
             raise DataError(f"{origin}: {field}[{bad}]: class labels must be whole numbers (received {y.reshape(len(y), -1)[bad][0]})")
+        if y.dtype.kind == "f" and y.size and (y.min() < 0 or y.max() >= k):
+            flat = y.reshape(len(y), -1)
+            bad = int(np.argmax(((flat < 0) | (flat >= k)).any(axis=1)))
+            v = flat[bad][((flat[bad] < 0) | (flat[bad] >= k))][0]
+            raise DataError(f"{origin}: {field}[{bad}]: label {v:g} out of range 0..{k - 1} (the model has {k} outputs)")
         yi = y.astype(np.int64)
         if yi.size and (yi.min() < 0 or yi.max() >= k):
             flat = yi.reshape(len(yi), -1)
@@ -146,7 +184,17 @@ def conform_y(y: np.ndarray, spec: "Spec", origin: str, field: str = "y", n: int
     if spec.train.loss.type == "binary_cross_entropy" and y.size and (y.min() < 0 or y.max() > 1):
         raise DataError(f"{origin}: {field}: binary_cross_entropy needs targets in [0, 1] "
                         f"(received {float(y.min())}..{float(y.max())})")
-    return np.ascontiguousarray(y.astype(spec.train.dtype))
+    return np.ascontiguousarray(_cast(y, spec.train.dtype, origin, field))
+
+
+def _check_transformed(a: np.ndarray, origin: str, field: str) -> np.ndarray:
+    """After preprocessing (``(x - shift) / scale`` in float64, cast back): refuse values it pushed
+    out of the dtype's range."""
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        idx = _first_bad(~np.isfinite(a))
+        raise DataError(f"{origin}: {field}[{', '.join(map(str, idx))}]: beyond the range of {a.dtype.name} "
+                        f"after preprocessing (data.x / data.y: values far outside the training data)")
+    return a
 
 
 def split_indices(n: int, val: float, test: float, seed: int, labels: np.ndarray | None = None
@@ -239,8 +287,9 @@ def load(spec: "Spec") -> Dataset:
         pre.n_classes = n_classes
     parts = []
     for idx in (tr, va, te):
-        xs = pre.apply_x(x[idx])
-        ys = pre.apply_y(y[idx], dtype=spec.train.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            xs = _check_transformed(pre.apply_x(x[idx]), raw.origin, raw.x_field)
+            ys = _check_transformed(pre.apply_y(y[idx], dtype=spec.train.dtype), raw.origin, raw.y_field)
         parts.append((np.ascontiguousarray(xs), np.ascontiguousarray(ys)))
     h = hash_arrays([a for part in parts for a in part])
     return Dataset(train=parts[0], val=parts[1], test=parts[2], n_classes=n_classes, data_hash=h,
@@ -277,7 +326,8 @@ def read_file(path: str | Path, spec: "Spec", preprocess: Preprocess | None = No
             yr = np.vectorize(lut.__getitem__, otypes=[np.int64])(names)
         y = conform_y(yr, spec, raw.origin, raw.y_field, n=len(x))
     if preprocess is not None:
-        x = preprocess.apply_x(x)
-        if y is not None:
-            y = preprocess.apply_y(y, dtype=spec.train.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = _check_transformed(preprocess.apply_x(x), raw.origin, raw.x_field)
+            if y is not None:
+                y = _check_transformed(preprocess.apply_y(y, dtype=spec.train.dtype), raw.origin, raw.y_field)
     return x, y

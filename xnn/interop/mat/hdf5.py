@@ -104,71 +104,60 @@ def _write_array(parent, name, a, cls: str, empty_shape=None) -> None:
 def read_v73(path: Path, names: tuple[str, ...], max_bytes: int) -> dict:
     """Read the top-level ``names`` that exist; values as the v7 reader returns them (plain types).
 
-    Raises FormatError naming the file and variable for anything but char/numeric/cell/struct.
+    Reads through the hardened :class:`~xnn.interop.mat.safe_h5.H5File` (no external storage or
+    links, sizes checked before reading). Raises FormatError naming the file and variable for
+    anything but char/numeric/cell/struct.
     """
-    import h5py
+    from .safe_h5 import H5File
 
-    try:
-        f = h5py.File(path, "r")
-    except Exception as e:  # h5py raises OSError and others for damaged files
-        raise FormatError(f"{path}: not a readable MAT v7.3 (HDF5) file ({str(e)[:120]})") from None
-    budget = [max_bytes]
-    with f:
-        out = {}
+    out = {}
+    with H5File(path, FormatError, label="variable ", budget=max_bytes) as h:
         for n in names:
-            if n in f:
-                try:
-                    out[n] = _read(f, f[n], n, budget, depth=0)
-                except FormatError as e:
-                    raise FormatError(f"{path}: {e.messages[0]}") from None
-                except Exception as e:
-                    raise FormatError(f"{path}: variable {n}: unreadable ({type(e).__name__}: {str(e)[:100]})") from None
-        return out
+            if h.has(n):
+                out[n] = h.guard(n, _read, h, h.child(None, n, n), n, 0)
+    return out
 
 
-def _cls(obj) -> str:
-    c = obj.attrs.get("MATLAB_class", b"")
-    return c.decode("ascii", "replace") if isinstance(c, bytes) else str(c)
-
-
-def _read(f, obj, where: str, budget, depth: int):
+def _read(h, obj, where: str, depth: int):
     import h5py
 
     if depth > 8:
-        raise FormatError(f"variable {where}: nested too deeply")
-    if "MATLAB_object_decode" in obj.attrs or "MATLAB_sparse" in obj.attrs:
-        raise FormatError(f"variable {where}: MATLAB objects, function handles and sparse arrays are not accepted")
-    cls = _cls(obj)
+        h.fail(where, "nested too deeply")
+    if h.has_attr(obj, "MATLAB_object_decode") or h.has_attr(obj, "MATLAB_sparse"):
+        h.fail(where, "MATLAB objects, function handles and sparse arrays are not accepted")
+    cls = h.matlab_class(obj, where)
     if isinstance(obj, h5py.Group):
         if cls != "struct":
-            raise FormatError(f"variable {where}: MATLAB class {cls!r} is not accepted")
-        return {k: _read(f, obj[k], f"{where}.{k}", budget, depth + 1) for k in obj.keys()}
-    if not isinstance(obj, h5py.Dataset):
-        raise FormatError(f"variable {where}: not a dataset")
-    size = int(np.prod(obj.shape)) * obj.dtype.itemsize
-    budget[0] -= size
-    if budget[0] < 0:
-        raise FormatError(f"variable {where}: larger than the size limit")
-    if obj.attrs.get("MATLAB_empty", 0):
-        dims = tuple(int(x) for x in np.asarray(obj[()]).reshape(-1))
+            h.fail(where, f"MATLAB class {cls!r} is not accepted")
+        return {k: _read(h, h.child(obj, k, f"{where}.{k}"), f"{where}.{k}", depth + 1) for k in h.names(obj)}
+    if h.attr(obj, "MATLAB_empty", where):
+        dims = tuple(int(x) for x in h.read(obj, where).reshape(-1))
+        if len(dims) > 32 or any(d < 0 for d in dims) or 0 not in dims:
+            h.fail(where, f"MATLAB_empty with dims {list(dims)[:8]}; refused")
         if cls == "char":
             return ""
         if cls == "cell":
             return np.empty(dims, dtype=object)
         return np.zeros(dims, dtype=_NUMERIC.get(cls, np.float64))
     if cls == "cell":
-        refs = obj[()]
+        if h5py.check_ref_dtype(obj.dtype) is not h5py.Reference:
+            h.fail(where, "a cell that does not hold object references")
+        refs = h.read(obj, where)
         out = np.empty(refs.shape[::-1], dtype=object)
         for idx in np.ndindex(*refs.shape):
-            out[idx[::-1]] = _read(f, f[refs[idx]], f"{where}{{{','.join(str(i + 1) for i in idx[::-1])}}}",
-                                   budget, depth + 1)
+            w = f"{where}{{{','.join(str(i + 1) for i in idx[::-1])}}}"
+            out[idx[::-1]] = _read(h, h.deref(refs[idx], w), w, depth + 1)
         return out
+    if h5py.check_ref_dtype(obj.dtype) is not None:
+        h.fail(where, f"MATLAB class {cls!r} holding references is not accepted")
     if cls == "char":
-        codes = np.asarray(obj[()]).T
+        codes = h.read(obj, where).T
+        if codes.dtype.kind not in "iu":
+            h.fail(where, "a char array that is not integer character codes")
         return np.asarray(codes, dtype=np.uint16).tobytes().decode("utf-16-le", "replace") if codes.shape[0] <= 1 \
             else [r.tobytes().decode("utf-16-le", "replace") for r in np.asarray(codes, np.uint16)]
     if cls == "logical":
-        return np.asarray(obj[()]).T.astype(bool)
+        return h.read(obj, where).T.astype(bool)
     if cls not in _NUMERIC or obj.dtype.kind not in "iuf":
-        raise FormatError(f"variable {where}: MATLAB class {cls!r} is not accepted")
-    return np.asarray(obj[()]).T.astype(_NUMERIC[cls], copy=False)
+        h.fail(where, f"MATLAB class {cls!r} is not accepted")
+    return h.read(obj, where).T.astype(_NUMERIC[cls], copy=False)

@@ -8,7 +8,6 @@ sparse arrays are rejected); nothing is unpickled and nothing is written. Every 
 """
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import FormatError, SpecError
+from ...limits import limit, loads_json
 from . import layouts
 from .writer import FORMAT_VERSION
 
@@ -43,9 +43,23 @@ def mat_version(path: Path, head: bytes) -> str:
     raise FormatError(f"{path}: unknown MAT version 0x{v:04x}")
 
 
-def scan_v5(path: Path, max_bytes: int) -> None:
-    """Walk the top-level elements: each complete, only (compressed) matrices, inflated size bounded."""
+def scan_v5(path: Path, max_bytes: int, check_classes: bool = True, error: type = FormatError) -> None:
+    """Walk the top-level elements: each complete, only (compressed) matrices, inflated size bounded
+    (each element by ``MAX_ARRAY_BYTES``, all together by ``max_bytes``). ``check_classes=False``
+    leaves the MATLAB class checks to the caller. Raises ``error`` (FormatError or DataError)."""
+    try:
+        _scan_v5(path, max_bytes, check_classes)
+    except FormatError as e:
+        if error is FormatError:
+            raise
+        raise error(e.messages) from None
+    except OSError as e:
+        raise error(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
+def _scan_v5(path: Path, max_bytes: int, check_classes: bool) -> None:
     size = path.stat().st_size
+    per = limit("MAX_ARRAY_BYTES")
     with open(path, "rb") as f:
         head = f.read(128)
         e = "<" if head[126:128] == b"IM" else ">"
@@ -60,15 +74,21 @@ def scan_v5(path: Path, max_bytes: int) -> None:
                 raise FormatError(f"{path}: truncated (an element of {nbytes} bytes runs past the end of the file)")
             if mdtype == _MI_MATRIX:
                 total += nbytes
-                _check_class(path, f.read(min(nbytes, 512)), e)
+                if nbytes > per:
+                    raise FormatError(f"{path}: a variable of {nbytes} bytes is larger than the limit of "
+                                      f"{per} bytes (XNN_LIMIT_MAX_ARRAY_BYTES)")
+                payload = f.read(min(nbytes, 512))
+                if check_classes:
+                    _check_class(path, payload, e)
                 f.seek(pos + nbytes)
                 pos += nbytes
             elif mdtype == _MI_COMPRESSED:
-                n, head = _inflated_size(path, f, nbytes, max_bytes - total)
+                n, head = _inflated_size(path, f, nbytes, min(max_bytes - total, per))
                 total += n
                 if len(head) < 8 or struct.unpack(e + "I", head[:4])[0] != _MI_MATRIX:
                     raise FormatError(f"{path}: a compressed element does not hold a matrix")
-                _check_class(path, head[8:], e)
+                if check_classes:
+                    _check_class(path, head[8:], e)
                 pos += nbytes
             else:
                 raise FormatError(f"{path}: unexpected top-level element type {mdtype} at byte {pos - 8}")
@@ -241,10 +261,7 @@ def import_mat(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dic
     fmt = _int_scalar(v["xnn_format"], "xnn_format", p)
     if fmt != FORMAT_VERSION:
         raise FormatError(f"{p}: variable xnn_format: format {fmt} is not supported (this xnn reads {FORMAT_VERSION})")
-    try:
-        spec_dict = json.loads(_text(v, "spec_json", p))
-    except json.JSONDecodeError as e:
-        raise FormatError(f"{p}: variable spec_json: not valid JSON ({e})") from None
+    spec_dict = loads_json(_text(v, "spec_json", p), f"{p}: variable spec_json")
     try:
         spec = from_dict(spec_dict)
     except SpecError as e:

@@ -34,6 +34,11 @@ class FormatError(XnnError):
     """A weights, checkpoint, ONNX or .mat file is corrupt, hostile or does not match its spec."""
 
 
+class OutputError(XnnError):
+    """An output cannot be written: it exists (and no flag allows replacing it), it is one of the
+    inputs, its folder is read-only, or the disk is full. Nothing was changed."""
+
+
 class TrainingError(XnnError):
     """Training cannot go on (NaN loss, dead worker); the last good checkpoint is kept."""
 

@@ -1,27 +1,34 @@
 """Atomic writes (temp file in the same folder, fsync, rename) and safe JSON/YAML helpers."""
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import OutputError
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path next to ``path``; on success fsync and rename it over ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write ({_reason(e)})") from None
     tmp_p = Path(tmp)
     try:
-        yield tmp_p
-        with open(tmp_p, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp_p, path)
+        try:
+            yield tmp_p
+            with open(tmp_p, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp_p, path)
+        except OSError as e:  # full disk, quota, read-only: the old file is still whole
+            raise OutputError(f"{path}: cannot write ({_reason(e)}); nothing was changed") from None
         try:
             dfd = os.open(path.parent, os.O_RDONLY)
             os.fsync(dfd)
@@ -29,8 +36,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         except OSError:
             pass
     finally:
-        if tmp_p.exists():
-            tmp_p.unlink()
+        try:
+            if tmp_p.exists():
+                tmp_p.unlink()
+        except OSError:
+            pass
+
+
+def _reason(e: OSError) -> str:
+    return e.strerror or type(e).__name__
+
+
+def check_writable(folder: str | Path) -> None:
+    """Fail now (not after an epoch of training) when files cannot be created in ``folder``."""
+    d = Path(folder)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".xnn-write-check.", dir=d)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise OutputError(f"{d}: cannot write into this folder ({_reason(e)})") from None
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
@@ -48,12 +74,3 @@ def write_json(path: str | Path, obj) -> None:
 
     write_text(path, dumps_json(obj) + "\n")
 
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)

@@ -10,16 +10,15 @@ import numpy as np
 from .errors import FormatError
 from .fileio import atomic_path
 
-MAX_WEIGHTS_BYTES = 8 * 2**30
-
 
 def save_weights(path: str | Path, params: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
     """Write params atomically as safetensors."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     arrays = {k: np.ascontiguousarray(v) for k, v in params.items()}
-    with atomic_path(path) as tmp:
-        save_file(arrays, str(tmp), metadata={k: str(v) for k, v in (metadata or {}).items()})
+    blob = save(arrays, metadata={k: str(v) for k, v in (metadata or {}).items()})
+    with atomic_path(path) as tmp:  # plain file writes: a full disk is an OSError, reported by atomic_path
+        tmp.write_bytes(blob)
 
 
 def load_weights(path: str | Path, spec=None, dtype: str | None = None) -> dict[str, np.ndarray]:
@@ -30,11 +29,17 @@ def load_weights(path: str | Path, spec=None, dtype: str | None = None) -> dict[
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
+    from .limits import limit
+
     p = Path(path)
+    if p.is_symlink():
+        raise FormatError(f"{p}: is a symbolic link; xnn reads weights only from regular files inside the run")
     if not p.is_file():
-        raise FormatError(f"{p}: no such weights file")
-    if p.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise FormatError(f"{p}: larger than {MAX_WEIGHTS_BYTES} bytes")
+        what = "is not a regular file" if p.exists() else "no such weights file"
+        raise FormatError(f"{p}: {what}")
+    max_bytes = limit("MAX_MODEL_BYTES")
+    if p.stat().st_size > max_bytes:
+        raise FormatError(f"{p}: larger than {max_bytes} bytes (XNN_LIMIT_MAX_MODEL_BYTES)")
     try:
         params = load_file(str(p))
     except (SafetensorError, OSError, ValueError, Exception) as e:  # safetensors raises several types

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +34,7 @@ class Case:
     field: str | None = None  # a substring the first error line must hold (besides the file name)
     names_file: bool = True  # the first error line names the hostile file
     code: int = 2
-    outputs: Callable[[Ctx], list] = field(default=lambda ctx: [])
+    outputs: Callable[[Ctx], list] = dc_field(default=lambda ctx: [])
     needs_run: bool = False  # uses ctx.run (a trained run); cases without it are cheaper
 
 

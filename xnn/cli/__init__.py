@@ -34,7 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning:`` line each (no source lines), like errors."""
+    for ln in str(message).splitlines() or [""]:
+        print(f"warning: {ln}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import os
+    import warnings
+
     from ..errors import XnnError
 
     parser = build_parser()
@@ -42,20 +51,30 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         return int(args._run(args) or 0)
     except XnnError as e:
         for line in str(e).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # `xnn info X | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (OSError, MemoryError, RecursionError) as e:
+        if os.environ.get("XNN_DEBUG"):
+            raise
+        # the environment refused (disk, permissions, memory): one line, not a traceback
+        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
+        what = e.strerror if isinstance(e, OSError) and e.strerror else (str(e).splitlines()[0] if str(e) else "")
+        print(f"error: {where}{type(e).__name__}: {what} (XNN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `xnn info X | head`: the reader left; not an error of ours
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    finally:
+        warnings.showwarning = old_show
 
 
 if __name__ == "__main__":

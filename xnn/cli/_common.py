@@ -3,16 +3,15 @@ framework set-up. Importing this module imports no framework."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, FormatError, XnnError
+from ..errors import DataError, FormatError, OutputError, XnnError
 
-MAX_JSON_BYTES = 64 * 2**20
 BACKENDS = ("torch", "keras")
 
 
@@ -49,61 +48,56 @@ def is_run_dir(path: Path) -> bool:
     return (path / "manifest.json").is_file() or ((path / "spec.yaml").is_file() and (path / "weights.safetensors").is_file())
 
 
-def check_out_dir(out: Path, resume: bool = False, force: bool = False) -> None:
-    """Refuse a non-empty folder that is not an xnn run (unless resume/force) or a file."""
-    if out.exists() and not out.is_dir():
-        raise DataError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (resume or force or is_run_dir(out)):
-        raise DataError(f"{out}: folder is not empty and is not an xnn run; use --force to write into it anyway")
+def check_out_dir(out: Path, force: bool = False) -> None:
+    """Refuse a non-empty ``out`` (nothing is overwritten without a flag); with ``force`` the old
+    folder is moved aside to ``<out>.replaced-<time>``, never deleted."""
+    from ..train.run import prepare_fresh
+
+    aside = prepare_fresh(out, force=force)
+    if aside is not None:
+        print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
 
 
 def read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise FormatError(f"{path}: no such file")
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise FormatError(f"{path}: larger than {MAX_JSON_BYTES} bytes")
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise FormatError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(d, dict):
-        raise FormatError(f"{path}: expected a JSON object")
-    return d
+    from ..limits import read_json_file
+
+    return read_json_file(path)
 
 
-def load_run(run_dir: str | Path) -> tuple[Any, dict[str, np.ndarray], dict]:
-    """``(spec, params, manifest)`` of a run folder (``xnn.train.run.load_run`` when present)."""
-    d = Path(run_dir)
-    if not d.is_dir():
-        raise FormatError(f"{d}: no such run folder")
-    try:
-        from ..train.run import load_run as _load_run  # written by the training module
-    except ImportError:
-        _load_run = None
-    if _load_run is not None:
-        return _load_run(d)
-    from ..spec import load_spec
-    from ..weights import load_weights
+def load_run(run_dir: str | Path, allow_checkpoint: bool = False) -> tuple[Any, dict[str, np.ndarray], dict]:
+    """``(spec, params, manifest)`` of a run folder (see ``xnn.train.run.load_run``)."""
+    from ..train.run import load_run as _load_run
 
-    if not (d / "spec.yaml").is_file():
-        raise FormatError(f"{d}: not an xnn run (no spec.yaml)")
-    spec = load_spec(d / "spec.yaml")
-    params = load_weights(d / "weights.safetensors", spec)
-    manifest = read_json(d / "manifest.json") if (d / "manifest.json").exists() else {}
-    return spec, params, manifest
+    return _load_run(Path(run_dir), allow_checkpoint=allow_checkpoint)
 
 
 def run_preprocess(spec, manifest: dict, run_dir: Path):
-    """The run's fitted preprocessing: from the manifest when stored, else refitted by loading
-    the spec's data again (deterministic, so the same numbers)."""
+    """The run's fitted preprocessing, from its manifest (a run is self-contained). Runs made by
+    older versions or imported without it are refitted from the spec's data, after checking
+    that the data is still the data the run was trained on."""
+    import warnings
+
     from ..data import Preprocess, load
+    from ..train.run import hash_arrays
 
     pre = manifest.get("preprocess") if isinstance(manifest, dict) else None
     if isinstance(pre, dict):
-        return Preprocess.from_dict(pre)
+        try:
+            return Preprocess.from_dict(pre)
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"{run_dir / 'manifest.json'}: preprocess: malformed ({type(e).__name__}: {e})") from None
     if spec.data.x == "none" and spec.data.y == "none":
         return Preprocess()
-    return load(spec).preprocess
+    ds = load(spec)
+    want = manifest.get("data_sha256") if isinstance(manifest, dict) else None
+    have = getattr(ds, "data_hash", None) or hash_arrays(*ds.train, *ds.val, *ds.test)
+    if isinstance(want, str) and have != want:
+        raise DataError(f"{run_dir / 'manifest.json'}: holds no fitted preprocessing, and the spec's data "
+                        f"({spec.data.source}) is no longer the data this run was trained on (sha256 differs); "
+                        f"cannot refit data.x={spec.data.x} safely")
+    warnings.warn(f"{run_dir / 'manifest.json'}: holds no fitted preprocessing (older xnn or an import); refitted "
+                  f"data.x={spec.data.x} from data.source={spec.data.source}", stacklevel=2)
+    return ds.preprocess
 
 
 def default_backend(manifest: dict) -> str:
@@ -123,6 +117,34 @@ def model_outputs(spec, params: dict[str, np.ndarray], x: np.ndarray, backend: s
     be = get(backend)
     model = be.build(spec, params, dtype=spec.train.dtype, device=device)
     return np.asarray(be.predict(model, x))
+
+
+def protected_files(run_dir: Path | None, inputs: tuple[Path, ...] = ()) -> list[tuple[Path, str]]:
+    """What no output may ever replace: a run's own files (spec.yaml, weights, manifest,
+    metrics, checkpoints/) and the command's input files."""
+    out = [(Path(p), "is the input file") for p in inputs]
+    if run_dir is not None:
+        names = ("spec.yaml", "weights.safetensors", "manifest.json", "metrics.json", "checkpoints")
+        out += [(run_dir / n, "is one of the run's own files") for n in names]
+    return out
+
+
+def check_output_file(out: Path, force: bool = False, protected: list[tuple[Path, str]] = (),
+                      flag: str = "--out") -> None:
+    """Refuse to write ``out`` over a protected file (ever) or over an existing file (unless
+    ``force``); refuse a folder, a device or a FIFO as a target."""
+    r = Path(os.path.abspath(out))
+    for p, why in protected:
+        pa = Path(os.path.abspath(p))
+        if r == pa or pa in r.parents or same_file(r, pa):
+            raise OutputError(f"{out}: {flag} {why} ({p}); it is never replaced, choose another path")
+    if os.path.lexists(out):
+        if out.is_dir():
+            raise OutputError(f"{out}: {flag} is a folder; give a file path")
+        if out.is_symlink() or not out.is_file():
+            raise OutputError(f"{out}: {flag} exists and is not a regular file (a link, device or FIFO)")
+        if not force:
+            raise OutputError(f"{out}: exists; use --force to replace it")
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, help="shorthand for --set train.epochs=N")
     p.add_argument("--exact", action="store_true", help="set every Dropout rate to 0 for a step-by-step comparison")
     p.add_argument("--out", help="folder for the two runs (default: a new temporary folder)")
+    p.add_argument("--force", action="store_true", help="use a non-empty --out (the old folder is moved aside)")
     p.add_argument("--plot", help="PNG file for the loss curves (default: OUT/compare.png)")
     p.add_argument("--tol", type=float, help="with --exact: fail (exit 1) when the largest relative loss "
                                               "difference exceeds this")
@@ -175,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="xnn-compare-"))
     from ._common import check_out_dir
 
-    check_out_dir(out)
+    check_out_dir(out, force=args.force)
     results = compare_runs(spec, out, progress=not args.quiet)
     plot_path = Path(args.plot) if args.plot else out / "compare.png"
     summary = report(spec, results, out, plot_path, args.exact)

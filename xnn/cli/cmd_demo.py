@@ -21,6 +21,7 @@ def example_path(name: str = "digits_cnn.yaml") -> Path:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="folder for the runs (default: a new temporary folder)")
     p.add_argument("--epochs", type=int, help="override train.epochs")
+    p.add_argument("--force", action="store_true", help="use a non-empty --out (the old folder is moved aside)")
     p.add_argument("--plot", help="PNG of the loss curves (default: OUT/compare.png)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch training progress")
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     sets = [f"train.epochs={args.epochs}"] if args.epochs else None
     spec = load_spec(path, overrides=sets)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="xnn-demo-"))
-    check_out_dir(out)
+    check_out_dir(out, force=args.force)
     print(f"xnn demo: {spec.name} ({spec.n_params():,} parameters) on scikit-learn digits, {spec.train.epochs} epochs, "
           f"torch and keras from the same initial weights and batches")
     results = compare_runs(spec, out, progress=not args.quiet)

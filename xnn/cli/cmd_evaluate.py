@@ -33,6 +33,11 @@ def run(args: argparse.Namespace) -> int:
         where = args.data
     else:
         ds = load(spec)
+        want = manifest.get("data_sha256")
+        if isinstance(want, str) and ds.data_hash != want:
+            raise DataError(f"{run_dir / 'manifest.json'}: the spec's data ({spec.data.source}) is no longer the data "
+                            f"this run was trained on (sha256 differs), so its test split would be other samples; "
+                            f"pass --data FILE")
         x, y = ds.test
         where = "test split"
         if len(x) == 0:

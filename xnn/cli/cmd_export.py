@@ -7,9 +7,10 @@ xnn's direct writer (for comparison). Every file is written atomically.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from ..errors import FormatError
+from ..errors import FormatError, OutputError
 from ._common import add_set
 
 VERB = "export"
@@ -23,30 +24,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--via", choices=["torch", "keras"], default=None,
                    help="export through the framework's own ONNX exporter instead of xnn's writer")
     p.add_argument("--mat", metavar="FILE", help="write a MATLAB/Octave .mat file here")
+    p.add_argument("--force", action="store_true", help="replace existing --onnx/--mat files (never the run's own)")
     add_set(p)
 
 
 def load_source(source: str, overrides: list[str] | None = None):
-    """``(spec, params, kind)``: a run folder's trained weights, or a spec's seeded initial weights."""
+    """``(spec, params, kind, run_dir)``: a run folder's trained weights (or, for a run that
+    stopped early, its newest checkpoint's, with a warning), or a spec's seeded initial weights."""
     from ..init import init_params
     from ..spec import load_spec
-    from ..weights import load_weights
+    from ._common import load_run
 
     src = Path(source)
-    if src.is_dir() and (src / "weights.safetensors").is_file():
-        spec = load_spec(src, overrides=overrides or None)
-        return spec, load_weights(src / "weights.safetensors", spec), "run"
+    if src.is_dir():
+        spec, params, man = load_run(src, allow_checkpoint=True)
+        if overrides:
+            spec = spec.with_overrides(overrides)
+            from ..weights import check_params
+
+            check_params(params, spec, source=str(src))
+        return spec, params, ("checkpoint" if "weights_from" in man else "run"), src
     spec = load_spec(src, overrides=overrides or None)
-    return spec, init_params(spec), "initial"
+    return spec, init_params(spec), "initial", None
 
 
 def run(args: argparse.Namespace) -> int:
+    from ._common import check_output_file, protected_files
+
     if not args.onnx and not args.mat:
         raise FormatError("nothing to do: give --onnx FILE and/or --mat FILE")
     if args.via and not args.onnx:
         raise FormatError("--via needs --onnx FILE")
-    spec, params, kind = load_source(args.source, args.overrides)
-    what = "trained" if kind == "run" else "initial (seeded)"
+    if args.onnx and args.mat and os.path.abspath(args.onnx) == os.path.abspath(args.mat):
+        raise OutputError(f"{args.onnx}: --onnx and --mat name the same file")
+    src = Path(args.source)
+    protected = protected_files(src if src.is_dir() else None, () if src.is_dir() else (src,))
+    for flag, target in (("--onnx", args.onnx), ("--mat", args.mat)):
+        if target:  # checked before any work, so a refusal changes nothing
+            check_output_file(Path(target), force=args.force, protected=protected, flag=flag)
+    spec, params, kind, _ = load_source(args.source, args.overrides)
+    what = {"run": "trained", "checkpoint": "checkpoint (unfinished run)", "initial": "initial (seeded)"}[kind]
     if args.onnx:
         if args.via:
             from ._common import quiet_frameworks

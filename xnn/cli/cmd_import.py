@@ -1,32 +1,25 @@
 """``xnn import FILE --out DIR [--force]``: an ONNX (.onnx) or MATLAB (.mat) file into a run
 folder: DIR/spec.yaml, DIR/weights.safetensors and DIR/manifest.json (noting the source),
-each written atomically; existing files are kept unless --force.
+each written atomically. A non-empty DIR is refused unless --force, which moves it aside
+(``DIR.replaced-<time>``) rather than deleting anything.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
+import sys
 from pathlib import Path
 
-from ..errors import FormatError
+from ..errors import FormatError, OutputError
+from ..fileio import check_writable
 
 VERB = "import"
 HELP = "import an .onnx or .mat file into a run folder (spec.yaml + weights.safetensors)"
-OUT_FILES = ("spec.yaml", "weights.safetensors", "manifest.json")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="model file: .onnx or .mat")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
-    p.add_argument("--force", action="store_true", help="overwrite existing spec.yaml/weights/manifest in DIR")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    p.add_argument("--force", action="store_true", help="use a non-empty DIR: the old folder is moved aside, never deleted")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,12 +29,14 @@ def run(args: argparse.Namespace) -> int:
     from ..spec import from_dict
     from ..weights import check_params, save_weights
 
+    from ..train.run import folder_state, prepare_fresh, sha256_file
+
     src, out = Path(args.file), Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise FormatError(f"{out}: exists and is not a folder")
-    clash = [str(out / f) for f in OUT_FILES if (out / f).exists()]
-    if clash and not args.force:
-        raise FormatError([f"{c}: exists; use --force to overwrite" for c in clash])
+    state = folder_state(out)
+    if state == "file":
+        raise OutputError(f"{out}: exists and is not a folder")
+    if state in ("run", "other") and not args.force:
+        raise OutputError(f"{out}: is not empty; use --force to move it aside, or choose another --out")
     suffix = src.suffix.lower()
     if suffix == ".onnx":
         from ..interop.onnx import import_onnx
@@ -59,11 +54,16 @@ def run(args: argparse.Namespace) -> int:
         raise FormatError(f"{src}: unknown model format {suffix or '(no suffix)'!r}; expected .onnx or .mat")
     spec = from_dict(spec_dict, source=str(src))  # everything is checked before anything is written
     check_params(params, spec, source=str(src))
+    aside = prepare_fresh(out, force=args.force)  # after every check: a refused file changes nothing
+    if aside is not None:
+        print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
+    check_writable(out)
     write_text(out / "spec.yaml", spec.to_yaml())
     save_weights(out / "weights.safetensors", params, metadata={"xnn_version": __version__, "source": str(src)})
-    write_json(out / "manifest.json", {"xnn_version": __version__, "imported_from": {
-        "path": str(src.resolve()), "format": fmt, "sha256": _sha256(src)}, "spec_hash": spec.hash(),
-        "n_params": spec.n_params()})
+    write_json(out / "manifest.json", {"kind": "import", "status": "finished", "xnn_version": __version__,
+                                        "imported_from": {"path": str(src.resolve()), "format": fmt,
+                                                          "sha256": sha256_file(src)},
+                                        "spec_sha256": spec.hash(), "n_params": spec.n_params()})
     print(f"imported {src} ({fmt}) -> {out}: {len(spec.nodes)} nodes, {spec.n_params():,} parameters, "
           f"input {list(spec.input_shape)}")
     return 0

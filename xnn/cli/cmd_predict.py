@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import (BACKENDS, default_backend, load_run, model_outputs, run_preprocess, same_file,
-                      write_predictions)
+from ._common import (BACKENDS, check_output_file, default_backend, load_run, model_outputs, protected_files,
+                      run_preprocess, write_predictions)
 
 VERB = "predict"
 HELP = "predict with a trained run on a data file (.npz/.npy/.csv/.mat)"
@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="predictions file (.npz/.npy/.csv/.mat); default <data>_pred.npz next to the data")
     p.add_argument("--backend", choices=(*BACKENDS, "reference"), help="default: the run's backend")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file (never an input)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,11 +29,10 @@ def run(args: argparse.Namespace) -> int:
 
     data = Path(args.data)
     out = Path(args.out) if args.out else data.with_name(f"{data.stem}_pred.npz")
-    if out.resolve() == data.resolve() or same_file(out, data):
-        raise DataError(f"{out}: is the input file; choose another --out")
+    run_dir = Path(args.run_dir)
     if out.suffix.lower() not in (".npz", ".npy", ".csv", ".mat"):
         raise DataError(f"{out}: unknown output type {out.suffix!r}; use .npz, .npy, .csv or .mat")
-    run_dir = Path(args.run_dir)
+    check_output_file(out, force=args.force, protected=protected_files(run_dir, (data,)))
     spec, params, manifest = load_run(run_dir)
     pre = run_preprocess(spec, manifest, run_dir)
     x, _ = read_file(data, spec, pre, need_y=False)

@@ -3,9 +3,10 @@ run folder (spec.yaml, weights.safetensors, manifest.json, metrics.json, checkpo
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ._common import BACKENDS, add_set, check_out_dir, fmt, load_spec_cli, quiet_frameworks, test_metrics
+from ._common import BACKENDS, add_set, fmt, load_spec_cli, quiet_frameworks, test_metrics
 
 VERB = "train"
 HELP = "train a spec on one backend and write a run folder"
@@ -18,7 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_set(p)
     p.add_argument("--epochs", type=int, help="shorthand for --set train.epochs=N")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    p.add_argument("--force", action="store_true", help="write into a non-empty folder that is not an xnn run")
+    p.add_argument("--force", action="store_true",
+                   help="start afresh in a non-empty --out (the old folder is moved aside, never deleted), "
+                        "or resume with a changed spec")
     p.add_argument("--device", help="cpu | cuda | cuda:N (overrides train.device)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
@@ -32,12 +35,12 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
     return sets
 
 
-def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool = True):
+def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool = True, force: bool = False):
     """Call ``xnn.train.fit`` (imports the backend's framework)."""
     quiet_frameworks()
     from ..train import fit
 
-    return fit(spec, backend=backend, out=str(out), resume=resume, progress=progress)
+    return fit(spec, backend=backend, out=str(out), resume=resume, progress=progress, force=force)
 
 
 def history_line(h: dict) -> str:
@@ -47,13 +50,20 @@ def history_line(h: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec_cli(args.spec, overrides_of(args))
+    from ..train import run as R
+
     out = Path(args.out)
-    check_out_dir(out, resume=args.resume, force=args.force)
     if spec.parallel.mode != "none":  # several processes / devices: xnn.parallel launches them
         from ..parallel.launch import train as parallel_train
 
+        if not args.resume:
+            aside = R.prepare_fresh(out, force=args.force)
+            if aside is not None:
+                print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
+        elif (out / "manifest.json").is_file():  # a parallel run writes its manifest when it ends
+            R.check_resume(out, spec, force=args.force)
         return parallel_train(spec, args.backend, out, resume=args.resume)
-    result = fit_spec(spec, args.backend, out, resume=args.resume, progress=not args.quiet)
+    result = fit_spec(spec, args.backend, out, resume=args.resume, progress=not args.quiet, force=args.force)
     hist = list(getattr(result, "history", []) or [])
     if hist:
         print(f"last epoch: {history_line(hist[-1])}")

@@ -84,6 +84,10 @@ def finish_run(out: str | Path, spec, backend: str, data, params: dict[str, np.n
 
     man = manifest(spec, backend, getattr(data, "data_hash", None))
     man["parallel"] = {**spec.parallel.model_dump(mode="json"), "processes": world}
+    pre = getattr(data, "preprocess", None)
+    if pre is not None and hasattr(pre, "to_dict"):  # a run folder predicts without its training data
+        man["preprocess"] = pre.to_dict()
+    man["status"] = "finished"
     write_run_files(out, spec, man, metrics, params)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import math
-import shutil
+import os
 import signal
 import sys
 import threading
@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..errors import DataError, TrainingError
+from ..fileio import check_writable
 from . import losses as L
 from . import run as R
 
@@ -168,7 +169,7 @@ class _Interrupt:
 
 def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, resume: bool = False,
         params: dict[str, np.ndarray] | None = None, progress: bool = True,
-        callback: Callable[[dict], None] | None = None) -> TrainResult:
+        callback: Callable[[dict], None] | None = None, force: bool = False) -> TrainResult:
     """Train ``spec`` on ``backend`` ("torch" | "keras") with xnn's semantics.
 
     - ``spec``: a Spec, or a path/dict for :func:`xnn.load_spec`.
@@ -176,9 +177,12 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
       ``(x (N, *input.shape), y (N,) labels or targets)``, or a tuple of such pairs.
     - ``out``: the run folder (spec.yaml, manifest.json, checkpoints, weights, metrics.json);
       None trains in memory without files.
+      A non-empty ``out`` is refused (OutputError) unless ``resume`` or ``force``; ``force``
+      moves the old folder aside to ``<out>.replaced-<time>``, never deletes it.
     - ``resume``: continue from the newest readable checkpoint in ``out`` (weights, optimizer
       state, epoch/batch position, history, early stopping, RNG); the final weights equal an
-      uninterrupted run's.
+      uninterrupted run's. A spec other than the run's (except a larger ``train.epochs``) is
+      refused unless ``force``.
     - ``params``: initial canonical weights (default: seeded ``init_params``).
     - ``callback(info)``: called after every step with epoch, batch, step, loss.
 
@@ -196,12 +200,21 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         from .. import data as data_mod
 
         data = data_mod.load(spec)
+    pre = getattr(data, "preprocess", None)  # fitted on the training split: kept in the manifest
     d = _as_data(data)
     x_tr, y_tr = d.train
     n_classes = d.n_classes or spec.output.out_shape[-1]
     data_hash = d.data_hash or R.hash_arrays(*d.train, *(d.val or (None, None)), *(d.test or (None, None)))
-    pre = getattr(d, "preprocess", None)
     extra = {"preprocess": pre.to_dict()} if pre is not None and hasattr(pre, "to_dict") else {}
+    run_dir = Path(out) if out is not None else None
+    if run_dir is not None:  # refuse before any framework work, and before anything is written
+        if resume:
+            R.check_resume(run_dir, spec, force=force)
+        else:
+            aside = R.prepare_fresh(run_dir, force=force)
+            if aside is not None:
+                print(f"moved the existing {run_dir} aside to {aside}", file=sys.stderr)
+        check_writable(run_dir)
     steps_per_epoch = max(1, math.ceil(len(x_tr) / t.batch_size))
 
     be = backends.get(backend)
@@ -211,7 +224,6 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
     cw = L.resolve_class_weights(t, y_tr, n_classes)
     trainer = bt.Trainer(spec, model, t.dtype, steps_per_epoch=steps_per_epoch, class_weights=cw)
 
-    run_dir = Path(out) if out is not None else None
     st = {"epoch": 0, "batch": 0, "history": [], "accum": None,
           "es": {"best": None, "best_epoch": None, "wait": 0}, "stopped_early": False}
     best_params = None
@@ -220,15 +232,18 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         if run_dir is None:
             raise TrainingError("resume: needs the run folder (out=...)")
         ck = R.latest_checkpoint(run_dir)
+        R.check_checkpoint_matches(ck, spec)
         be.set_params(model, ck.params)
         trainer.load_optimizer_state(ck.optimizer)
         trainer.load_rng_state(ck.optimizer)
         st.update({k: ck.state[k] for k in st if k in ck.state})
         best_params = ck.best
         last_ck = ck.path
+        if progress:
+            where = f"epoch {st['epoch'] + 1}" + (f", batch {st['batch'] + 1}" if st["batch"] else "")
+            print(f"resuming {run_dir} from checkpoint {ck.path.name} ({where})", file=sys.stderr)
+        _set_status(run_dir, "running")
     elif run_dir is not None:
-        if (run_dir / "checkpoints").exists():  # a fresh run replaces an old run's checkpoints
-            shutil.rmtree(run_dir / "checkpoints")
         R.write_run_files(run_dir, spec=spec, man={**R.manifest(spec, backend, data_hash), **extra, "status": "running"})
 
     metrics = list(t.metrics)
@@ -263,7 +278,15 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                 for bi, (xb, yb) in enumerate(batches(epoch)):
                     if bi < st["batch"]:
                         continue  # resumed inside this epoch: these batches are done
-                    loss = trainer.train_step(xb, yb)
+                    try:
+                        loss = trainer.train_step(xb, yb)
+                    except Exception as e:  # noqa: BLE001 - a framework's numeric failure (overflow...)
+                        if os.environ.get("XNN_DEBUG"):
+                            raise
+                        raise TrainingError(
+                            f"training step failed at epoch {epoch + 1}, batch {bi + 1}: {type(e).__name__}: "
+                            f"{(str(e).splitlines() or [''])[0][:200]}; last good checkpoint: "
+                            f"{last_ck if last_ck else 'none'} (XNN_DEBUG=1 shows the traceback)") from e
                     if not _finite(loss):
                         raise TrainingError(
                             f"loss is {loss} at epoch {epoch + 1}, batch {bi + 1} (optimizer step {trainer.step}); "
@@ -284,6 +307,11 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                 row.update({m: acc[m] / max(acc["n"], 1) for m in metrics})
                 if d.val is not None:
                     row.update({f"val_{k}": v for k, v in trainer.evaluate(*d.val).items()})
+                    if not _finite(row.get("val_loss", 0.0)):
+                        raise TrainingError(
+                            f"validation loss is {row['val_loss']} after epoch {epoch + 1} (training loss "
+                            f"{row['loss']:.4g}); the weights diverged (learning rate {t.optimizer.lr:g} too large?); "
+                            f"training stopped, last good checkpoint: {last_ck if last_ck else 'none'}")
                 row["lr"] = float(trainer.lr() if trainer.step == 0 else _last_lr(t, trainer))
                 row["step"] = trainer.step
                 st["history"].append(row)
@@ -307,9 +335,18 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                 prog.end_epoch(row)
                 if stop:
                     break
-    except TrainingError:
+    except TrainingError as e:
         if run_dir is not None:
             R.write_run_files(run_dir, metrics={"history": st["history"], "status": "failed"})
+            _set_status(run_dir, "failed", error=str(e).splitlines()[0])
+        raise
+    except KeyboardInterrupt:
+        if run_dir is not None:
+            _set_status(run_dir, "interrupted")
+        raise
+    except BaseException as e:
+        if run_dir is not None:
+            _set_status(run_dir, "failed", error=f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}")
         raise
     finally:
         prog.close()
@@ -318,6 +355,12 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         be.set_params(model, best_params)
     final = be.get_params(model)
     test = trainer.evaluate(*d.test) if d.test is not None else None
+    if test is not None and not _finite(test.get("loss", 0.0)):
+        e = TrainingError(f"test loss is {test['loss']} at the end of training: the weights are not usable; "
+                          f"last good checkpoint: {last_ck if last_ck else 'none'}")
+        if run_dir is not None:
+            _set_status(run_dir, "failed", error=e.messages[0])
+        raise e
     result = TrainResult(final, st["history"], test, run_dir, st["es"]["best_epoch"], bool(st["stopped_early"]), model)
     if run_dir is not None:
         R.write_run_files(run_dir, spec=spec, params=final,
@@ -325,6 +368,23 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                           metrics={"history": st["history"], "test": test, "best_epoch": result.best_epoch,
                                    "stopped_early": result.stopped_early, "status": "finished"})
     return result
+
+
+def _set_status(run_dir: Path, status: str, error: str | None = None) -> None:
+    """Record a run's status (running | failed | interrupted | finished) in its manifest."""
+    try:
+        man = R.read_manifest(run_dir)
+    except Exception:  # noqa: BLE001 - a status update must never hide the original error
+        return
+    man["status"] = status
+    if error:
+        man["error"] = error
+    else:
+        man.pop("error", None)
+    try:
+        R.write_run_files(run_dir, man=man)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _last_lr(train, trainer) -> float:

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import FormatError, XnnError
-from .load import load_onnx
+from ...limits import limit
+from .load import _NUMERIC, load_onnx, tensor_array
 
 SENTINEL = -(2**40) - 7  # stands for the (dynamic) batch size inside folded shape arithmetic
 _NAME_RE = re.compile(r"[^A-Za-z0-9_]")
@@ -106,6 +107,7 @@ class _State:
     sigmoid_of: dict = field(default_factory=dict)  # sigmoid output tensor -> (layer index, input node)
     rnn: dict = field(default_factory=dict)  # xnn LSTM/GRU node -> import_rnn.RnnInfo
     batch: int | None = None  # the input's static batch size, if the file fixes one
+    folded: int = 0  # bytes of every constant computed by folding so far (bounded)
 
 
 def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -136,15 +138,13 @@ def _attrs(node) -> dict:
 
 
 def _import(model, path: str):
-    from onnx import numpy_helper
-
     graph = model.graph
     opset = _opset(model)
     if opset < 7:
         raise FormatError(f"{path}: opset {opset} is older than 7, the oldest xnn reads")
     st = _State(path, opset)
     for t in graph.initializer:
-        st.consts[t.name] = numpy_helper.to_array(t)
+        st.consts[t.name] = tensor_array(t, path, f"initializer {t.name!r}")
     needed = _needed(graph)
     bad: dict[str, list[str]] = {}
     nodes = [n for i, n in enumerate(graph.node) if i in needed]  # dead branches are ignored
@@ -224,6 +224,7 @@ def _input(st: _State, graph, inp) -> dict:
              TensorProto.INT32: "int32"}.get(tt.elem_type)
     if dtype is None:
         raise FormatError(f"{st.path}: input element type {tt.elem_type} is not float32/float64/int64/int32")
+    _check_size(st, f"input {inp.name!r}", dims[1:])
     r = len(dims)
     cf = r >= 3 and _consumed_channels_first(graph, inp.name)
     if cf:
@@ -240,19 +241,35 @@ def _input(st: _State, graph, inp) -> dict:
 
 def _consumed_channels_first(graph, name: str) -> bool:
     """True when a Conv/pool/BatchNormalization reads the input (through Identity/Pad/Dropout)."""
+    readers: dict[str, list] = {}
+    for n in graph.node:  # one pass: a long chain of Identity nodes stays linear
+        for x in set(n.input):
+            readers.setdefault(x, []).append(n)
     frontier, seen = [name], set()
     while frontier:
         t = frontier.pop()
         if t in seen:
             continue
         seen.add(t)
-        for n in graph.node:
-            if t in n.input:
-                if n.op_type in _CF_OPS:
-                    return True
-                if n.op_type in _PASS_OPS:
-                    frontier.extend(n.output)
+        for n in readers.get(t, ()):
+            if n.op_type in _CF_OPS:
+                return True
+            if n.op_type in _PASS_OPS:
+                frontier.extend(n.output)
     return False
+
+
+def _check_size(st: _State, what: str, shape) -> None:
+    """Refuse a per-sample shape whose float64 array would exceed MAX_ARRAY_BYTES (or rank MAX_ARRAY_DIMS)."""
+    if len(shape) + 1 > limit("MAX_ARRAY_DIMS"):
+        raise FormatError(f"{what}: rank {len(shape) + 1} exceeds {limit('MAX_ARRAY_DIMS')} (XNN_LIMIT_MAX_ARRAY_DIMS)",
+                          source=st.path)
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if n * 8 > limit("MAX_ARRAY_BYTES"):
+        raise FormatError(f"{what}: per-sample shape {list(shape)} ({n} values, {n * 8} bytes as float64) exceeds "
+                          f"{limit('MAX_ARRAY_BYTES')} bytes (XNN_LIMIT_MAX_ARRAY_BYTES)", source=st.path)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -306,6 +323,7 @@ def _add(st: _State, node, kind: str, fields: dict, ins: list[T], params: dict |
     cls, fixed = resolve_type(kind)
     layer = cls.model_validate({"type": kind, "name": name, **fields, **fixed})
     out = tuple(int(d) for d in layer.infer([st.shapes[t.node] for t in ins]))
+    _check_size(st, f"node {node.name or node.output[0]!r} ({node.op_type})", out)
     entry = {"type": kind, "name": name, **fields}
     prev = st.layers[-1]["name"] if st.layers else "input"
     if [t.node for t in ins] != [prev]:
@@ -357,10 +375,8 @@ def _fold(st: _State, node, ins: list) -> list[np.ndarray] | None:
     op = node.op_type
     a = _attrs(node)
     if op == "Constant":
-        from onnx import numpy_helper
-
         if "value" in a:
-            return [numpy_helper.to_array(a["value"])]
+            return [tensor_array(a["value"], st.path, f"node {node.name or node.output[0]!r} (Constant) value")]
         for k in ("value_float", "value_int"):
             if k in a:
                 return [np.array(a[k], dtype=np.float32 if k == "value_float" else np.int64)]
@@ -381,11 +397,101 @@ def _fold(st: _State, node, ins: list) -> list[np.ndarray] | None:
         _err(st, node, "Size of a batch-dependent tensor cannot be folded")
     if any(isinstance(x, T) for x in ins):
         return None
+    size = _fold_bytes(st, node, ins, a)
+    cap = limit("MAX_FOLDED_BYTES")
+    if size > cap:
+        _err(st, node, f"constant folding would produce {size} bytes, more than {cap} (XNN_LIMIT_MAX_FOLDED_BYTES)")
+    if op not in _VIEW_OPS:
+        st.folded += size
+        if st.folded > _FOLDED_TOTAL * cap:
+            _err(st, node, f"constant folding would hold {st.folded} bytes in all, more than {_FOLDED_TOTAL} x {cap} "
+                           "(XNN_LIMIT_MAX_FOLDED_BYTES)")
     from onnx.reference import ReferenceEvaluator
 
     feeds = {n: v for n, v in zip(node.input, ins) if n}
     ev = ReferenceEvaluator(node, opsets={"": st.opset})
     return [np.asarray(o) for o in ev.run(None, feeds)]
+
+
+_BROADCAST_OPS = {"Mul", "Div", "Sub", "Add", "Equal", "Where", "Max", "Min", "Sum"}
+_VIEW_OPS = {"Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Shape", "Size"}  # no new data
+_FOLDED_TOTAL = 4  # all folded constants together: at most this many times MAX_FOLDED_BYTES
+
+
+def _fold_dims(st, node, v, what: str) -> list[int]:
+    """A shape given as a constant input (ConstantOfShape, Expand, Tile): rank and signs checked."""
+    v = np.asarray(v)
+    if v.ndim > 1 or not (np.issubdtype(v.dtype, np.integer) or v.dtype == bool):
+        _err(st, node, f"{what} must be a 1-D integer tensor (received {v.dtype} of shape {list(v.shape)})")
+    if v.size > limit("MAX_ARRAY_DIMS"):
+        _err(st, node, f"{what} has {v.size} entries, more than {limit('MAX_ARRAY_DIMS')} (XNN_LIMIT_MAX_ARRAY_DIMS)")
+    dims = [int(d) for d in v.reshape(-1)]
+    if any(d < 0 for d in dims):
+        _err(st, node, f"{what} {dims} holds a negative dimension")
+    return dims
+
+
+def _nbytes(dims, itemsize: int) -> int:
+    n = itemsize
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+def _bshape(shapes) -> list[int]:
+    """An upper bound of the broadcast of ``shapes`` (numpy rules; mismatches are the evaluator's to refuse)."""
+    r = max((len(s) for s in shapes), default=0)
+    out = [1] * r
+    for s in shapes:
+        for i, d in enumerate(s, r - len(s)):
+            if d != 1:
+                out[i] = d if out[i] == 1 else max(out[i], d)
+    return out
+
+
+def _fold_bytes(st, node, ins, a) -> int:
+    """Bytes of the largest output folding ``node`` will produce, computed from the inputs' shapes
+    and values alone (nothing is allocated)."""
+    op = node.op_type
+    arrs = [np.asarray(x) for x in ins if isinstance(x, np.ndarray)]
+    isz = max((x.dtype.itemsize for x in arrs), default=8)
+    largest = max((x.nbytes for x in arrs), default=0)
+    if op == "ConstantOfShape":
+        val = a.get("value")
+        return _nbytes(_fold_dims(st, node, ins[0], "shape"), _NUMERIC.get(val.data_type, 8) if val is not None else 4)
+    if op == "Expand":
+        dims = _fold_dims(st, node, ins[1], "shape")
+        return _nbytes(_bshape([np.shape(ins[0]), dims]), np.asarray(ins[0]).dtype.itemsize)
+    if op == "Tile":
+        x, reps = np.asarray(ins[0]), _fold_dims(st, node, ins[1], "repeats")
+        if len(reps) != x.ndim:
+            _err(st, node, f"repeats {reps} do not match the input's rank {x.ndim}")
+        return _nbytes([d * r for d, r in zip(x.shape, reps)], x.dtype.itemsize)
+    if op == "Range":
+        vals = []
+        for v in ins[:3]:
+            v = np.asarray(v)
+            if v.size != 1:
+                _err(st, node, "start, limit and delta must be scalars")
+            vals.append(float(v.reshape(())))
+        start, stop, delta = vals
+        if delta == 0 or not np.isfinite([start, stop, delta]).all():
+            _err(st, node, f"Range({start}, {stop}, {delta}) has no finite length")
+        n = max(int(np.ceil((stop - start) / delta)), 0)
+        return n * np.asarray(ins[0]).dtype.itemsize
+    if op in _BROADCAST_OPS:
+        return _nbytes(_bshape([x.shape for x in arrs]), isz)
+    if op == "Gather" and len(arrs) == 2:
+        data, idx = np.asarray(ins[0]), np.asarray(ins[1])
+        ax = int(a.get("axis", 0)) % max(data.ndim, 1)
+        return _nbytes([*data.shape[:ax], *idx.shape, *data.shape[ax + 1:]], data.dtype.itemsize)
+    if op == "Concat":
+        return sum(x.nbytes for x in arrs)
+    if op == "Cast":
+        return max((x.size for x in arrs), default=0) * 8
+    if op == "GatherElements" and len(arrs) == 2:
+        return np.asarray(ins[1]).size * np.asarray(ins[0]).dtype.itemsize
+    return largest  # elementwise, reductions, slices, views: never larger than an input
 
 
 # --------------------------------------------------------------------------- nodes

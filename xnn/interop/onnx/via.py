@@ -23,6 +23,14 @@ def export_via(spec, params: dict[str, np.ndarray], path: str | Path, via: str, 
 
     if via not in VIAS:
         raise FormatError(f"--via must be one of {list(VIAS)} (received {via!r})")
+    if opset is not None:
+        from .export import check_opset
+
+        check_opset(int(opset))  # refused before the framework is imported
+        if via == "torch":
+            hi = _torch_max_opset()
+            if hi is not None and opset > hi:
+                raise FormatError(f"opset {opset}: torch's TorchScript ONNX exporter writes opsets up to {hi}")
     path = Path(path)
     with atomic_path(path) as tmp:
         if via == "torch":
@@ -30,6 +38,16 @@ def export_via(spec, params: dict[str, np.ndarray], path: str | Path, via: str, 
         else:
             _via_keras(spec, params, tmp, opset)
     return path
+
+
+def _torch_max_opset() -> int | None:
+    """The newest opset torch's TorchScript exporter writes (a private constant; None when absent)."""
+    try:
+        from torch.onnx import _constants
+    except Exception:
+        return None
+    v = getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", None)
+    return int(v) if isinstance(v, int) else None
 
 
 def _via_torch(spec, params, out: Path, opset: int | None) -> None:

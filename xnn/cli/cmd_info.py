@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
+import math
 
 from ._common import add_set, load_spec_cli
 
 VERB = "info"
 HELP = "show a spec's nodes (name, type, inputs, output shape, parameters) and totals"
+RICH_ROWS = 2000  # above this, a plain fixed-width table: rich measures every cell (slow on huge graphs)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -16,25 +16,52 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_set(p)
 
 
+def _rows(spec) -> tuple[list[tuple[str, ...]], int, int]:
+    """One row per node, and the total and trainable parameter counts (one pass, Python ints)."""
+    frozen = set(spec.train.frozen)
+    rows, total, trainable = [], 0, 0
+    for n in spec.nodes:
+        count = sum(math.prod(p.shape) for p in n.params.values())
+        is_frozen = not n.layer.trainable or n.name in frozen
+        total += count
+        if not is_frozen:
+            trainable += sum(math.prod(p.shape) for p in n.params.values() if p.trainable)
+        rows.append((n.name, n.kind, ", ".join(n.inputs), str(list(n.out_shape)),
+                     f"{count:,}" + (" (frozen)" if is_frozen else "")))
+    return rows, total, trainable
+
+
+def _plain_table(title: str, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i == len(head) - 1 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([title, line(head), "  ".join("-" * w for w in widths), *map(line, rows)])
+
+
 def run(args: argparse.Namespace) -> int:
+    spec = load_spec_cli(args.spec, args.overrides)
+    rows, total, trainable = _rows(spec)
+    title = f"{spec.name}  (input {list(spec.input_shape)} {spec.input.dtype})"
+    head = ("name", "type", "inputs", "output shape", "params")
+    footer = [f"total parameters: {total:,}   trainable: {trainable:,}   non-trainable: {total - trainable:,}",
+              f"loss {spec.train.loss.type}, optimizer {spec.train.optimizer.type} (lr {spec.train.optimizer.lr}), "
+              f"batch {spec.train.batch_size}, {spec.train.epochs} epochs, data {spec.data.source}"]
+    if len(rows) > RICH_ROWS:
+        print(_plain_table(title, head, rows))
+        print("\n".join(footer))
+        return 0
     from rich.console import Console
     from rich.table import Table
 
-    spec = load_spec_cli(args.spec, args.overrides)
-    t = Table(title=f"{spec.name}  (input {list(spec.input_shape)} {spec.input.dtype})")
-    for col, just in (("name", "left"), ("type", "left"), ("inputs", "left"), ("output shape", "left"), ("params", "right")):
-        t.add_column(col, justify=just)
-    for n in spec.nodes:
-        count = int(sum(np.prod(p.shape) for p in n.params.values()))
-        frozen = "" if n.layer.trainable and n.name not in spec.train.frozen else " (frozen)"
-        t.add_row(n.name, n.kind, ", ".join(n.inputs), str(list(n.out_shape)), f"{count:,}{frozen}")
-    total = spec.n_params()
-    trainable = int(sum(np.prod(p.shape) for k, p in spec.param_shapes().items()
-                        if p.trainable and k.split(".")[0] not in spec.train.frozen
-                        and spec.node_map[k.split(".")[0]].layer.trainable))
+    t = Table(title=title)
+    for col in head:
+        t.add_column(col, justify="right" if col == "params" else "left")
+    for r in rows:
+        t.add_row(*r)
     console = Console()
     console.print(t)
-    console.print(f"total parameters: {total:,}   trainable: {trainable:,}   non-trainable: {total - trainable:,}")
-    console.print(f"loss {spec.train.loss.type}, optimizer {spec.train.optimizer.type} (lr {spec.train.optimizer.lr}), "
-                  f"batch {spec.train.batch_size}, {spec.train.epochs} epochs, data {spec.data.source}")
+    for f in footer:
+        console.print(f)
     return 0

@@ -190,16 +190,18 @@ class _YamlBuilder:
     # -- the event loop ---------------------------------------------------------------------
     def _run(self, parser) -> Any:
         ev = yaml.events
+        scalar_event, implicit = ev.ScalarEvent, self._implicit
         result: Any = None
         documents = 0
         while True:
             e = parser.get_event()
             self.mark = e.start_mark
             t = type(e)
-            if t is ev.ScalarEvent:
+            if t is scalar_event:  # the hot path: most events are plain scalars
                 self._count(1)
-                value = self._scalar(e)
-                self._merge_flag = e.implicit[0] and e.tag is None and value == "<<"
+                plain = e.implicit[0] and e.tag is None
+                value = implicit(e.value) if plain else self._scalar(e)
+                self._merge_flag = plain and value == "<<"
                 self._add(value, 1, 0, e.anchor)
                 self._merge_flag = False
             elif t is ev.MappingStartEvent or t is ev.SequenceStartEvent:
@@ -241,7 +243,8 @@ class _YamlBuilder:
             return
         f = self.stack[-1]
         f.size += size
-        f.height = max(f.height, height + 1)
+        if height >= f.height:
+            f.height = height + 1
         if f.kind == "seq":
             f.items.append(value)
         elif not f.has_key:

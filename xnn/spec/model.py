@@ -217,9 +217,11 @@ def load_spec(src: str | Path | dict, overrides: list[str] | dict | None = None)
     ``overrides`` are ``dotted.path=value`` strings (values parsed as YAML) or a dict of them.
     """
     source = None
+    bounded = False
     if isinstance(src, (str, Path)):
         source = str(src)
         data = read_spec_file(src)
+        bounded = not overrides  # --set values are checked again with the whole spec
     else:
         check_tree(src)  # bounded before deepcopy walks it (shared objects count each time)
         data = copy.deepcopy(src)
@@ -228,7 +230,7 @@ def load_spec(src: str | Path | dict, overrides: list[str] | dict | None = None)
             data = apply_overrides(data, overrides)
         except SpecError as e:
             raise SpecError(e.messages, source=source) from None
-    return from_dict(data, source=source)
+    return from_dict(data, source=source, bounded=bounded)
 
 
 def apply_overrides(data: dict, overrides: list[str] | dict) -> dict:
@@ -274,12 +276,15 @@ def _parse_path(path: str) -> list:
     return out
 
 
-def from_dict(data: dict, source: str | None = None) -> Spec:
-    """Validate a spec dict: every error at once, then graph resolution and shape inference."""
+def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> Spec:
+    """Validate a spec dict: every error at once, then graph resolution and shape inference.
+
+    ``bounded``: ``data`` comes from :mod:`.loader`, which already bounded its size and depth."""
     errors: list[str] = []
     if not isinstance(data, dict):
         raise SpecError("spec must be a mapping", source=source)
-    check_tree(data, source)
+    if not bounded:
+        check_tree(data, source)
     for k in data:
         if k not in _TOP:
             close = difflib.get_close_matches(str(k), _TOP, n=1)
@@ -287,6 +292,9 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
     version = data.get("xnn", SPEC_VERSION)
     if version != SPEC_VERSION:
         errors.append(f"xnn: spec format version must be {SPEC_VERSION} (received {_received(version)})")
+
+    # the training dtype first: float fields everywhere are checked against its range
+    dtype = _dtype_of(data.get("train"))
 
     def section(key, cls, required=False):
         v = data.get(key)
@@ -303,7 +311,7 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
         except ValidationError as e:
             errors.extend(_fmt_pydantic(e, key, cls))
             return None
-        bad = strict_value_errors(v, out, key)
+        bad = strict_value_errors(v, out, key, dtype if key == "train" else None)
         errors.extend(bad)
         return None if bad else out
 
@@ -314,7 +322,7 @@ def from_dict(data: dict, source: str | None = None) -> Spec:
     name = data.get("name", "model")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
         errors.append(f"name: must be a text of 1 to {MAX_NAME_CHARS} characters (received {_received(name)})")
-    layers = _parse_layers(data.get("model"), errors)
+    layers = _parse_layers(data.get("model"), errors, dtype)
     if errors:
         raise _spec_error(errors, source)
     nodes = _resolve(layers, inp, errors)
@@ -364,7 +372,12 @@ def _layer_dump(layer: Layer) -> dict:
     return d
 
 
-def _parse_layers(model: Any, errors: list[str]) -> list[Layer]:
+def _dtype_of(train: Any) -> str | None:
+    d = train.get("dtype", "float32") if isinstance(train, dict) else "float32"
+    return d if isinstance(d, str) else None
+
+
+def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> list[Layer]:
     if model is None:
         errors.append("model: required (a list of layers)")
         return []
@@ -407,7 +420,7 @@ def _parse_layers(model: Any, errors: list[str]) -> list[Layer]:
         except ValidationError as e:
             errors.extend(_fmt_pydantic(e, path, cls))
             continue
-        bad = strict_value_errors(entry, layer, path)
+        bad = strict_value_errors(entry, layer, path, dtype)
         errors.extend(bad)
         if not bad:
             layers.append(layer)
@@ -449,7 +462,7 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
         try:
             out = tuple(int(d) for d in layer.infer(in_shapes))
             params = layer.params(in_shapes)
-            if hasattr(layer, "expand"):  # a composite: resolve its parts in its place
+            if registry.class_has(type(layer), "expand"):  # a composite: resolve its parts in its place
                 subs = layer.expand(list(ins), in_shapes)
                 clash = [x.name for x in subs if x.name in shapes or (x.name in declared and x.name != layer.name)]
                 if clash:
@@ -480,3 +493,4 @@ def _hint(name: str, known: dict, budget: list[int]) -> str:
     budget[0] -= 1
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+

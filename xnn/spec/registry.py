@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 _LAYERS: dict[str, type["Layer"]] = {}
 _ALIASES: dict[str, tuple[str, dict]] = {}
 _loaded = False
+_HAS: dict[tuple[type, str], bool] = {}
 
 
 def register(cls: type["Layer"]) -> type["Layer"]:
@@ -68,3 +69,12 @@ def resolve_type(name: str) -> tuple[type["Layer"], dict]:
     close = difflib.get_close_matches(name, list(_LAYERS) + list(_ALIASES), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise KeyError(f"unknown layer type{hint}")
+
+
+def class_has(cls: type, name: str) -> bool:
+    """``hasattr`` on a layer class, cached: pydantic answers a missing name slowly, and big
+    graphs ask once per node."""
+    key = (cls, name)
+    if key not in _HAS:
+        _HAS[key] = hasattr(cls, name)
+    return _HAS[key]

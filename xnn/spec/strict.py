@@ -23,45 +23,43 @@ def _fmt(v: Any) -> str:
 
 
 def _pairs(raw: Any, out: Any, path: str):
-    """(raw, validated, path) for every value of ``raw`` that reached ``out``: the walk follows
-    ``raw`` (what the user wrote), so its work is bounded by the spec's size."""
+    """(raw, validated, path) for every value of ``raw`` that reached ``out`` and may need a
+    check (booleans, floats, containers). The walk follows ``raw`` (what the user wrote), so its
+    work is bounded by the spec's size."""
     stack = [(raw, out, path)]
     while stack:
         r, o, p = stack.pop()
-        yield r, o, p
-        if isinstance(r, dict) and isinstance(o, BaseModel):
-            fields = type(o).model_fields
-            stack.extend((v, getattr(o, k), f"{p}.{k}") for k, v in r.items() if k in fields)
-        elif isinstance(r, dict) and isinstance(o, dict):
-            stack.extend((v, o[k], f"{p}.{k}") for k, v in r.items() if k in o)
+        if r is True or r is False or isinstance(o, float):
+            yield r, o, p
+        elif isinstance(r, dict):
+            if isinstance(o, BaseModel):
+                fields = type(o).model_fields
+                for k, v in r.items():
+                    if k in fields:
+                        w = getattr(o, k)
+                        if v is True or v is False or type(w) is float or isinstance(v, (dict, list, tuple)):
+                            stack.append((v, w, f"{p}.{k}"))
+            elif isinstance(o, dict):
+                stack.extend((v, o[k], f"{p}.{k}") for k, v in r.items() if k in o)
         elif isinstance(r, (list, tuple)) and isinstance(o, (list, tuple)) and len(r) == len(o):
             stack.extend((v, w, f"{p}[{i}]") for i, (v, w) in enumerate(zip(r, o)))
 
 
-def strict_value_errors(raw: Any, out: Any, path: str) -> list[str]:
-    """Booleans coerced to numbers and non-finite floats, by their path in the spec."""
+def strict_value_errors(raw: Any, out: Any, path: str, dtype: str | None = None) -> list[str]:
+    """Booleans coerced to numbers, non-finite floats and (given the training ``dtype``) floats
+    that overflow it or, not being 0, round to 0 in it (an lr of 1e-50 is no lr in float32)."""
+    big, tiny = _FINFO.get(dtype or "", (math.inf, 0.0))
     errors = []
     for r, o, p in _pairs(raw, out, path):
-        if isinstance(r, bool) and not isinstance(o, bool) and isinstance(o, (int, float)):
-            errors.append(f"{p}: must be a number, not a boolean (received {_fmt(r)})")
-        elif isinstance(o, float) and not math.isfinite(o):
+        if isinstance(r, bool):
+            if not isinstance(o, bool) and isinstance(o, (int, float)):
+                errors.append(f"{p}: must be a number, not a boolean (received {_fmt(r)})")
+        elif not math.isfinite(o):
             errors.append(f"{p}: must be a finite number (received {_fmt(r)})")
-    return errors
-
-
-def dtype_range_errors(raw: Any, out: Any, path: str, dtype: str) -> list[str]:
-    """Floats that overflow ``dtype`` or, not being 0, round to 0 in it (an lr of 1e-50 in
-    float32 is no learning rate at all)."""
-    if dtype not in _FINFO:
-        return []
-    big, tiny = _FINFO[dtype]
-    errors = []
-    for r, o, p in _pairs(raw, out, path):
-        if isinstance(o, float) and math.isfinite(o) and not isinstance(r, bool):
-            if abs(o) > big:
-                errors.append(f"{p}: {o:g} is beyond the range of train.dtype {dtype} (largest {big:.4g})")
-            elif o != 0 and abs(o) < tiny:
-                errors.append(f"{p}: {o:g} rounds to 0 in train.dtype {dtype} (smallest {tiny:.4g})")
+        elif abs(o) > big:
+            errors.append(f"{p}: {o:g} is beyond the range of train.dtype {dtype} (largest {big:.4g})")
+        elif o != 0 and abs(o) < tiny:
+            errors.append(f"{p}: {o:g} rounds to 0 in train.dtype {dtype} (smallest {tiny:.4g})")
     return errors
 
 

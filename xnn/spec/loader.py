@@ -169,6 +169,7 @@ class _YamlBuilder:
             limit("MAX_SPEC_NODES"), limit("MAX_YAML_ALIASES"), limit("MAX_NESTING"))
         self.nodes = 0  # total nodes, aliases expanded (tests read these counters)
         self.aliases = 0
+        self.events = 0  # YAML events read: the work done, bounded by the limits
         self.anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, size, height)
         self.stack: list[_Frame] = []
         self.mark = None
@@ -195,6 +196,7 @@ class _YamlBuilder:
         documents = 0
         while True:
             e = parser.get_event()
+            self.events += 1
             self.mark = e.start_mark
             t = type(e)
             if t is scalar_event:  # the hot path: most events are plain scalars

@@ -241,6 +241,14 @@ def make_many_nodes(ctx: Ctx) -> Path:
     return _write(ctx, "many_nodes.onnx", m.SerializeToString() + _field(7, graph))
 
 
+def make_many_initializers(ctx: Ctx) -> Path:
+    """A valid model followed by a million empty initializers (2 bytes each)."""
+    m = _model([_gemm(y="y")], [_w()])
+    graph = m.graph.SerializeToString() + b"\x2a\x00" * 1_000_000
+    m.ClearField("graph")
+    return _write(ctx, "many_inits.onnx", m.SerializeToString() + _field(7, graph))
+
+
 def make_cycle(ctx: Ctx) -> Path:
     _, _, helper, _ = _h()
     nodes = [helper.make_node("Add", ["x", "b"], ["a"]), helper.make_node("Relu", ["a"], ["b"]), _gemm("a", "y")]
@@ -330,6 +338,7 @@ CASES: list[Case] = [
     _c("conv_huge_pads", make_conv_huge_pads, "XNN_LIMIT_MAX_ARRAY_BYTES"),
     _c("deep_subgraphs", make_deep_subgraphs, "not a readable ONNX file"),
     _c("million_nodes", make_many_nodes, "XNN_LIMIT_MAX_ONNX_NODES"),
+    _c("million_initializers", make_many_initializers, "XNN_LIMIT_MAX_ONNX_NODES"),
     _c("cycle", make_cycle, "topologically sorted"),
     _c("duplicate_outputs", make_duplicate_outputs, "'a'"),
     _c("external_nul", make_external_nul, "NUL byte"),

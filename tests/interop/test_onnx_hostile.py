@@ -297,6 +297,7 @@ def _import_or_format_error(tmp_path, data: bytes, name="fuzz.onnx"):
         sd, params = import_onnx(path)
     except FormatError as e:
         assert str(path) in str(e)
+        assert not any(w in str(e) for w in ("MemoryError", "RecursionError")), str(e)  # bounded, not survived
         return
     from_dict(sd)
 
@@ -347,10 +348,14 @@ def test_fuzzed_fields_never_crash(tmp_path, data):
             ints = [t for t in g.initializer if t.data_type == TensorProto.INT64]
             if ints:
                 t = ints[data.draw(st.integers(0, len(ints) - 1))]
-                arr = numpy_helper.to_array(t).copy().reshape(-1)
-                if arr.size:
-                    arr[data.draw(st.integers(0, arr.size - 1))] = data.draw(_BIG)
-                t.CopyFrom(numpy_helper.from_array(arr.reshape(numpy_helper.to_array(t).shape), t.name))
+                try:  # an earlier step may have made its dims disagree with its data
+                    arr = numpy_helper.to_array(t).copy()
+                except ValueError:
+                    continue
+                flat = arr.reshape(-1)
+                if flat.size:
+                    flat[data.draw(st.integers(0, flat.size - 1))] = data.draw(_BIG)
+                t.CopyFrom(numpy_helper.from_array(flat.reshape(arr.shape), t.name))
         elif what == "attr":
             attrs = [a for n in g.node for a in n.attribute if a.type in (onnx.AttributeProto.INT, onnx.AttributeProto.INTS)]
             if attrs:

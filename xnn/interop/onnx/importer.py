@@ -274,7 +274,9 @@ def _check_size(st: _State, what: str, shape) -> None:
 
 # --------------------------------------------------------------------------- helpers
 def _err(st: _State, node, msg: str):
-    raise FormatError(f"node {node.name or node.output[0]!r} ({node.op_type}): {msg}", source=st.path)
+    name = node.name or (node.output[0] if node.output else "")
+    shown = repr(name) if len(name) <= 80 else repr(name[:77] + "...")
+    raise FormatError(f"node {shown} ({node.op_type[:40]}): {msg}", source=st.path)
 
 
 def _hint(node) -> str:
@@ -320,9 +322,20 @@ def _add(st: _State, node, kind: str, fields: dict, ins: list[T], params: dict |
     from ...spec.registry import resolve_type
 
     name = name or _fresh(st, _hint(node))
+    from pydantic import ValidationError
+
+    from ...spec.layer import ShapeError
+
     cls, fixed = resolve_type(kind)
-    layer = cls.model_validate({"type": kind, "name": name, **fields, **fixed})
-    out = tuple(int(d) for d in layer.infer([st.shapes[t.node] for t in ins]))
+    try:
+        layer = cls.model_validate({"type": kind, "name": name, **fields, **fixed})
+        out = tuple(int(d) for d in layer.infer([st.shapes[t.node] for t in ins]))
+    except ValidationError as e:
+        bad = e.errors()[0]
+        where = ".".join(map(str, bad.get("loc", ()))) or kind
+        _err(st, node, f"becomes an xnn {kind} with an invalid {where}: {bad.get('msg', '')[:160]}")
+    except ShapeError as e:
+        _err(st, node, f"becomes an xnn {kind} that cannot take its input: {str(e).splitlines()[0][:200]}")
     _check_size(st, f"node {node.name or node.output[0]!r} ({node.op_type})", out)
     entry = {"type": kind, "name": name, **fields}
     prev = st.layers[-1]["name"] if st.layers else "input"

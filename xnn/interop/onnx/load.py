@@ -3,10 +3,10 @@ clear FormatErrors (naming the file) for truncated, empty or corrupt files, neve
 
 Before anything is converted or evaluated, :func:`load_onnx` checks what the file *declares*:
 the ai.onnx opset (:data:`MIN_IMPORT_OPSET` .. the installed onnx's newest), the number of
-nodes in all graphs (``MAX_ONNX_NODES``), and every tensor and value_info: rank
-(``MAX_ARRAY_DIMS``), no negative dims, declared bytes (``MAX_ARRAY_BYTES``) and a stored data
-size that matches the dims. :func:`tensor_array` is the one way the importer turns a
-TensorProto into an array. The limits are those of :mod:`xnn.limits`.
+nodes and initializers in all graphs and local functions (``MAX_ONNX_NODES``), and every
+tensor and value_info: rank (``MAX_ARRAY_DIMS``), no negative dims, declared bytes
+(``MAX_ARRAY_BYTES``) and a stored data size that matches the dims. :func:`tensor_array` is
+the one way the importer turns a TensorProto into an array. The limits are those of :mod:`xnn.limits`.
 """
 from __future__ import annotations
 
@@ -172,11 +172,11 @@ def _declared_problems(model) -> list[str]:
     if why:
         return [why]
     max_nodes = max_onnx_nodes()
-    count = 0
+    count = sum(len(f.node) for f in model.functions)
     for g in _graphs(model.graph):
-        count += len(g.node)
+        count += len(g.node) + len(g.initializer)
         if count > max_nodes:
-            return [f"more than {max_nodes} nodes (XNN_LIMIT_MAX_ONNX_NODES)"]
+            return [f"more than {max_nodes} nodes and initializers (XNN_LIMIT_MAX_ONNX_NODES)"]
         for kind, vis in (("input", g.input), ("output", g.output), ("value_info", g.value_info)):
             for vi in vis:
                 why = _value_info_problem(vi, kind)

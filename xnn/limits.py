@@ -22,7 +22,8 @@ _DEFAULTS: dict[str, int] = {
     "MAX_JSON_BYTES": 64 * 2**20,  # manifest.json, state.json, metadata strings
     "MAX_ARRAY_BYTES": 2 * 2**30,  # one array read from a data / weights / .mat / ONNX file
     "MAX_ARRAY_DIMS": 32,  # rank of one array
-    "MAX_FOLDED_BYTES": 256 * 2**20,  # one constant produced by ONNX constant folding
+    "MAX_FOLDED_BYTES": 256 * 2**20,  # one constant produced by ONNX constant folding (all together: 4x)
+    "MAX_ONNX_NODES": 100_000,  # nodes + initializers in all graphs and local functions of one ONNX file
     "MAX_MODEL_BYTES": 8 * 2**30,  # parameters of one model (validate refuses larger)
     "MAX_CSV_CELL_BYTES": 4096,  # one CSV cell
 }

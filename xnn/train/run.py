@@ -113,14 +113,13 @@ def load_run(run_dir: str | Path, allow_checkpoint: bool = False):
     d = Path(run_dir)
     if not d.is_dir():
         raise FormatError(f"{d}: no such run folder")
-    for name in ("spec.yaml", "manifest.json"):
-        if not (d / name).is_file():
-            raise FormatError(f"{d / name}: missing (not a complete xnn run folder)")
+    if not (d / "spec.yaml").is_file():
+        raise FormatError(f"{d / 'spec.yaml'}: missing (not an xnn run folder)")
     try:
         spec = load_spec(d / "spec.yaml")
     except SpecError as e:
         raise FormatError([f"spec.yaml: {m}" for m in e.messages], source=str(d)) from None
-    man = read_manifest(d)
+    man = read_manifest(d) if os.path.lexists(d / "manifest.json") else {}  # a hand-made spec + weights folder
     if man.get("spec_version", SPEC_VERSION) != SPEC_VERSION:
         raise FormatError(f"{d / 'manifest.json'}: spec format version {man.get('spec_version')} (this xnn reads {SPEC_VERSION})")
     edited = spec_edited(man, spec)

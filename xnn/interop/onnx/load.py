@@ -19,7 +19,6 @@ from ...limits import limit
 MAX_ONNX_BYTES = 2 * 2**30  # protobuf's own limit for one message
 MAX_EXTERNAL_BYTES = 8 * 2**30
 MIN_IMPORT_OPSET = 7
-_DEFAULT_MAX_ONNX_NODES = 100_000
 
 
 def max_import_opset() -> int:
@@ -29,16 +28,8 @@ def max_import_opset() -> int:
     return int(onnx.defs.onnx_opset_version())
 
 
-def _limit(name: str, default: int) -> int:
-    """``limit(name)``, or ``default`` while xnn.limits does not list ``name`` (env still honoured)."""
-    try:
-        return limit(name)
-    except KeyError:
-        return default
-
-
 def max_onnx_nodes() -> int:
-    return _limit("MAX_ONNX_NODES", _DEFAULT_MAX_ONNX_NODES)
+    return limit("MAX_ONNX_NODES")
 
 
 # element types xnn converts (numeric, one element per storage item); others are refused

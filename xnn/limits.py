@@ -16,7 +16,7 @@ from .errors import FormatError
 
 _DEFAULTS: dict[str, int] = {
     "MAX_SPEC_BYTES": 16 * 2**20,  # a spec file (YAML/JSON)
-    "MAX_SPEC_NODES": 2_000_000,  # YAML/JSON nodes (scalars + containers) in one spec
+    "MAX_SPEC_NODES": 400_000,  # YAML/JSON values (aliases counted expanded) in one spec; 20,000 layers use ~140k
     "MAX_YAML_ALIASES": 1_000,  # alias (*name) uses in one YAML document
     "MAX_NESTING": 100,  # nesting depth of a spec / JSON document
     "MAX_JSON_BYTES": 64 * 2**20,  # manifest.json, state.json, metadata strings

@@ -86,7 +86,7 @@ def test_malformed_yaml_and_missing_file(cli, tmp_path):
     p.write_text("input: {shape: [4]\nmodel: [\n")
     code, _, err = cli("validate", p)
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert f"{p}: not valid YAML" in err
+    assert f"{p}:2:1: not valid YAML" in err  # line and column of the problem
     code, _, err = cli("validate", tmp_path / "nope.yaml")
     assert code == 2 and "nope.yaml: no such file" in err
 

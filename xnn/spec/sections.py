@@ -150,6 +150,7 @@ class TrainSpec(_S):
     frozen: list[str] = Field(default_factory=list)
     metrics: list[Literal["accuracy", "mae", "mse"]] = Field(default_factory=lambda: ["accuracy"])
     checkpoint_every: PositiveInt = 1  # epochs
+    checkpoint_steps: PositiveInt | None = None  # also every N global steps inside an epoch
     threads: PositiveInt | None = None
     device: str = "cpu"
     tf32: bool = False

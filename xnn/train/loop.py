@@ -1,9 +1,9 @@
-"""xnn's epoch loop, the same for every backend: batches from the seeded NumPy pipeline,
-one ``Trainer.train_step`` per batch, per-epoch metrics, validation, early stopping,
-checkpoints, NaN stop, Ctrl-C checkpoint, resume.
+"""xnn's one training loop, the same for every backend and every ``parallel.mode``: batches
+from the seeded NumPy pipeline, one engine step per global batch (:mod:`xnn.train.engine`),
+per-epoch metrics, validation, early stopping, checkpoints, NaN stop, Ctrl-C checkpoint, resume.
 
-The backends plug in through ``xnn.backends.<name>.train``: ``configure(train_spec)`` and
-``Trainer(spec, model, dtype, steps_per_epoch, class_weights)``.
+Single-process runs use the backend's ``Trainer`` (``xnn.backends.<name>.train``) as the world-1
+engine; parallel workers pass the backend's engine for their mode and run this same loop.
 """
 from __future__ import annotations
 
@@ -167,34 +167,40 @@ class _Interrupt:
         return False
 
 
-def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, resume: bool = False,
+def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, resume: bool | str = False,
         params: dict[str, np.ndarray] | None = None, progress: bool = True,
-        callback: Callable[[dict], None] | None = None, force: bool = False) -> TrainResult:
-    """Train ``spec`` on ``backend`` ("torch" | "keras") with xnn's semantics.
+        callback: Callable[[dict], None] | None = None, force: bool = False, max_steps: int | None = None,
+        engine: Any = None) -> TrainResult:
+    """Train ``spec`` on ``backend`` ("torch" | "keras") with xnn's semantics, in any ``parallel.mode``.
 
     - ``spec``: a Spec, or a path/dict for :func:`xnn.load_spec`.
     - ``data``: None (``xnn.data.load(spec)``), an object with ``train``/``val``/``test`` pairs
-      ``(x (N, *input.shape), y (N,) labels or targets)``, or a tuple of such pairs.
+      ``(x (N, *input.shape), y (N,) labels or targets)``, or a tuple of such pairs (a single
+      ``(x, y)`` pair is the train split).
     - ``out``: the run folder (spec.yaml, manifest.json, checkpoints, weights, metrics.json);
-      None trains in memory without files.
+      None trains in memory without files (a parallel run then uses a temporary folder).
       A non-empty ``out`` is refused (OutputError) unless ``resume`` or ``force``; ``force``
       moves the old folder aside to ``<out>.replaced-<time>``, never deletes it.
     - ``resume``: continue from the newest readable checkpoint in ``out`` (weights, optimizer
       state, epoch/batch position, history, early stopping, RNG); the final weights equal an
       uninterrupted run's. A spec other than the run's (except a larger ``train.epochs``) is
-      refused unless ``force``.
+      refused unless ``force``. ``"auto"`` (parallel workers): resume when a checkpoint exists.
     - ``params``: initial canonical weights (default: seeded ``init_params``).
     - ``callback(info)``: called after every step with epoch, batch, step, loss.
+    - ``max_steps``: stop after this many global batches (counted from the run's start).
+    - ``engine``: what runs each step (:mod:`xnn.train.engine`); default: the backend's
+      single-process Trainer, or, for ``parallel.mode`` data/model, worker processes started
+      here that each run this same loop with the backend's engine for that mode.
 
     Raises TrainingError on a NaN/Inf loss (the last good checkpoint is kept); on Ctrl-C writes a
     resumable checkpoint and re-raises KeyboardInterrupt.
     """
-    from .. import backends
-    from ..init import init_params
     from ..spec import Spec, load_spec
 
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
+    if engine is None and spec.parallel.mode != "none":
+        return _fit_parallel(spec, backend, out, resume, force, progress, max_steps, params, data)
     t = spec.train
     if data is None:
         from .. import data as data_mod
@@ -203,26 +209,26 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
     pre = getattr(data, "preprocess", None)  # fitted on the training split: kept in the manifest
     d = _as_data(data)
     x_tr, y_tr = d.train
-    n_classes = d.n_classes or spec.output.out_shape[-1]
     data_hash = d.data_hash or R.hash_arrays(*d.train, *(d.val or (None, None)), *(d.test or (None, None)))
     extra = {"preprocess": pre.to_dict()} if pre is not None and hasattr(pre, "to_dict") else {}
+    steps_per_epoch = max(1, math.ceil(len(x_tr) / t.batch_size))
     run_dir = Path(out) if out is not None else None
-    if run_dir is not None:  # refuse before any framework work, and before anything is written
+    if run_dir is not None and resume == "auto":  # a worker: the launcher prepared the folder
+        resume = bool(R.list_checkpoints(run_dir))
+    elif run_dir is not None:  # refuse before any framework work, and before anything is written
         if resume:
             R.check_resume(run_dir, spec, force=force)
         else:
             aside = R.prepare_fresh(run_dir, force=force)
             if aside is not None:
                 print(f"moved the existing {run_dir} aside to {aside}", file=sys.stderr)
+    own_engine = engine is None
+    if engine is None:
+        engine = _local_engine(spec, backend, d, params)
+    lead = engine.rank == 0
+    if run_dir is not None and lead:
         check_writable(run_dir)
-    steps_per_epoch = max(1, math.ceil(len(x_tr) / t.batch_size))
-
-    be = backends.get(backend)
-    bt = importlib.import_module(f"xnn.backends.{backend}.train")
-    bt.configure(t)
-    model = be.build(spec, params if params is not None else init_params(spec), dtype=t.dtype, device=t.device)
-    cw = L.resolve_class_weights(t, y_tr, n_classes)
-    trainer = bt.Trainer(spec, model, t.dtype, steps_per_epoch=steps_per_epoch, class_weights=cw)
+    progress = progress and lead
 
     st = {"epoch": 0, "batch": 0, "history": [], "accum": None,
           "es": {"best": None, "best_epoch": None, "wait": 0}, "stopped_early": False}
@@ -233,25 +239,26 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
             raise TrainingError("resume: needs the run folder (out=...)")
         ck = R.latest_checkpoint(run_dir)
         R.check_checkpoint_matches(ck, spec)
-        be.set_params(model, ck.params)
-        trainer.load_optimizer_state(ck.optimizer)
-        trainer.load_rng_state(ck.optimizer)
+        engine.set_params(ck.params)
+        engine.load_state(ck.optimizer)
         st.update({k: ck.state[k] for k in st if k in ck.state})
         best_params = ck.best
         last_ck = ck.path
         if progress:
             where = f"epoch {st['epoch'] + 1}" + (f", batch {st['batch'] + 1}" if st["batch"] else "")
             print(f"resuming {run_dir} from checkpoint {ck.path.name} ({where})", file=sys.stderr)
-        _set_status(run_dir, "running")
-    elif run_dir is not None:
-        R.write_run_files(run_dir, spec=spec, man={**R.manifest(spec, backend, data_hash), **extra, "status": "running"})
+        if lead:
+            _set_status(run_dir, "running")
+    elif run_dir is not None and lead:
+        R.write_run_files(run_dir, spec=spec, man={**_manifest(spec, backend, data_hash, engine), **extra,
+                                                    "status": "running"})
 
     metrics = list(t.metrics)
     es = t.early_stopping
     monitor = None
     if es is not None:
         monitor = es.monitor if d.val is not None else es.monitor[len("val_"):]
-        if d.val is None:
+        if d.val is None and lead:
             warnings.warn(f"early stopping: no validation split, monitoring the training {monitor}", stacklevel=2)
     batch_fn = _batch_fn()
     aug = spec.data.augment if (spec.data.augment.flip != "none" or spec.data.augment.shift > 0) else None
@@ -265,11 +272,27 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         nonlocal last_ck
         if run_dir is None:
             return None
-        opt = {**trainer.optimizer_state(), **trainer.rng_state()}
-        last_ck = R.save_checkpoint(run_dir, tag, be.get_params(model), opt, _jsonable(st), best_params)
+        params_now, opt = engine.get_params(), engine.state()  # collectives: every rank
+        if lead:
+            R.save_checkpoint(run_dir, tag, params_now, opt, _jsonable(st), best_params)
+        engine.barrier()  # every rank agrees the checkpoint exists before going on
+        last_ck = run_dir / "checkpoints" / tag
         return last_ck
 
+    def account(settled, acc: dict, epoch: int, bi: int) -> None:
+        for s in settled:
+            if not _finite(s.loss):
+                raise TrainingError(
+                    f"loss is {s.loss} at epoch {epoch + 1}, batch {bi + 1} (optimizer step {engine.step}); "
+                    f"training stopped, last good checkpoint: {last_ck if last_ck else 'none'}")
+            acc["n"] += s.n
+            acc["loss"] += s.loss * s.n
+            for m in metrics:
+                acc[m] += s.metrics.get(m, 0.0) * s.n
+            prog.advance(s.loss)
+
     prog = _Progress(progress, t.epochs, steps_per_epoch)
+    done = False
     try:
         with _Interrupt() as intr:
             for epoch in range(st["epoch"], t.epochs):
@@ -278,42 +301,38 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                 for bi, (xb, yb) in enumerate(batches(epoch)):
                     if bi < st["batch"]:
                         continue  # resumed inside this epoch: these batches are done
-                    try:
-                        loss = trainer.train_step(xb, yb)
-                    except Exception as e:  # noqa: BLE001 - a framework's numeric failure (overflow...)
-                        if os.environ.get("XNN_DEBUG"):
-                            raise
-                        raise TrainingError(
-                            f"training step failed at epoch {epoch + 1}, batch {bi + 1}: {type(e).__name__}: "
-                            f"{(str(e).splitlines() or [''])[0][:200]}; last good checkpoint: "
-                            f"{last_ck if last_ck else 'none'} (XNN_DEBUG=1 shows the traceback)") from e
-                    if not _finite(loss):
-                        raise TrainingError(
-                            f"loss is {loss} at epoch {epoch + 1}, batch {bi + 1} (optimizer step {trainer.step}); "
-                            f"training stopped, last good checkpoint: {last_ck if last_ck else 'none'}")
-                    n = len(xb)
-                    acc["n"] += n
-                    acc["loss"] += loss * n
-                    for m in metrics:
-                        acc[m] += L.metric(m, trainer.last_output, yb, t.loss.type) * n
+                    account(_step(engine, xb, yb, epoch, bi, last_ck), acc, epoch, bi)
                     st["batch"], st["accum"] = bi + 1, acc
-                    prog.advance(loss)
+                    position = epoch * steps_per_epoch + bi + 1
                     if callback is not None:
-                        callback({"epoch": epoch + 1, "batch": bi + 1, "step": trainer.step, "loss": loss})
+                        callback({"epoch": epoch + 1, "batch": bi + 1, "step": position,
+                                  "loss": acc["loss"] / max(acc["n"], 1)})
+                    stop_here = max_steps is not None and position >= max_steps
+                    mid = bi + 1 < steps_per_epoch
+                    if intr.requested or stop_here or (mid and t.checkpoint_steps and position % t.checkpoint_steps == 0):
+                        account(engine.flush(), acc, epoch, bi)  # async: everything handed in has landed
+                        if mid:
+                            checkpoint(R.checkpoint_tag(epoch, bi + 1))
                     if intr.requested:
-                        checkpoint(R.checkpoint_tag(epoch, bi + 1))
                         raise KeyboardInterrupt
+                    if stop_here:
+                        done = True
+                        break
+                if done and st["batch"] < steps_per_epoch:
+                    break  # max_steps inside an epoch: no epoch row, the checkpoint above holds the place
+                account(engine.flush(), acc, epoch, steps_per_epoch - 1)
                 row = {"epoch": epoch + 1, "loss": acc["loss"] / max(acc["n"], 1)}
                 row.update({m: acc[m] / max(acc["n"], 1) for m in metrics})
                 if d.val is not None:
-                    row.update({f"val_{k}": v for k, v in trainer.evaluate(*d.val).items()})
-                    if not _finite(row.get("val_loss", 0.0)):
-                        raise TrainingError(
-                            f"validation loss is {row['val_loss']} after epoch {epoch + 1} (training loss "
-                            f"{row['loss']:.4g}); the weights diverged (learning rate {t.optimizer.lr:g} too large?); "
-                            f"training stopped, last good checkpoint: {last_ck if last_ck else 'none'}")
-                row["lr"] = float(trainer.lr() if trainer.step == 0 else _last_lr(t, trainer))
-                row["step"] = trainer.step
+                    row.update({f"val_{k}": v for k, v in engine.evaluate(*d.val).items()})
+                row["lr"] = float(engine.lr() if engine.step == 0 else _last_lr(t, engine.step, steps_per_epoch))
+                row["step"] = int(engine.step)
+                row = engine.share(row)  # rank 0 evaluated: every rank takes its row and decisions
+                if d.val is not None and not _finite(row.get("val_loss", 0.0)):
+                    raise TrainingError(
+                        f"validation loss is {row['val_loss']} after epoch {epoch + 1} (training loss "
+                        f"{row['loss']:.4g}); the weights diverged (learning rate {t.optimizer.lr:g} too large?); "
+                        f"training stopped, last good checkpoint: {last_ck if last_ck else 'none'}")
                 st["history"].append(row)
                 st["epoch"], st["batch"], st["accum"] = epoch + 1, 0, None
                 stop = False
@@ -325,49 +344,123 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                     if better:
                         e.update(best=v, best_epoch=epoch + 1, wait=0)
                         if es.restore_best:
-                            best_params = be.get_params(model)
+                            best_params = engine.get_params()
                     else:
                         e["wait"] += 1
                         stop = e["wait"] >= es.patience
                 st["stopped_early"] = stop
-                if (epoch + 1) % t.checkpoint_every == 0 or stop or epoch + 1 == t.epochs:
+                if (epoch + 1) % t.checkpoint_every == 0 or stop or epoch + 1 == t.epochs or done:
                     checkpoint(R.checkpoint_tag(epoch + 1))
                 prog.end_epoch(row)
                 if stop:
+                    if progress:
+                        print(f"early stopping after epoch {epoch + 1}: {monitor} has not improved for "
+                              f"{es.patience} epochs (best epoch {st['es']['best_epoch']})", file=sys.stderr)
                     break
+                if done:
+                    break
+        if es is not None and es.restore_best and best_params is not None:
+            engine.set_params(best_params)
+        final = engine.get_params()
+        test = engine.share(engine.evaluate(*d.test) if d.test is not None else None)
+        if test is not None and not _finite(test.get("loss", 0.0)):
+            raise TrainingError(f"test loss is {test['loss']} at the end of training: the weights are not usable; "
+                                f"last good checkpoint: {last_ck if last_ck else 'none'}")
     except TrainingError as e:
-        if run_dir is not None:
+        if run_dir is not None and lead:
             R.write_run_files(run_dir, metrics={"history": st["history"], "status": "failed"})
             _set_status(run_dir, "failed", error=str(e).splitlines()[0])
         raise
     except KeyboardInterrupt:
-        if run_dir is not None:
+        if run_dir is not None and lead:
             _set_status(run_dir, "interrupted")
         raise
     except BaseException as e:
-        if run_dir is not None:
+        if run_dir is not None and lead:
             _set_status(run_dir, "failed", error=f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}")
         raise
     finally:
         prog.close()
+        if own_engine:
+            engine.close()
 
-    if es is not None and es.restore_best and best_params is not None:
-        be.set_params(model, best_params)
-    final = be.get_params(model)
-    test = trainer.evaluate(*d.test) if d.test is not None else None
-    if test is not None and not _finite(test.get("loss", 0.0)):
-        e = TrainingError(f"test loss is {test['loss']} at the end of training: the weights are not usable; "
-                          f"last good checkpoint: {last_ck if last_ck else 'none'}")
-        if run_dir is not None:
-            _set_status(run_dir, "failed", error=e.messages[0])
-        raise e
-    result = TrainResult(final, st["history"], test, run_dir, st["es"]["best_epoch"], bool(st["stopped_early"]), model)
-    if run_dir is not None:
+    result = TrainResult(final, st["history"], test, run_dir, st["es"]["best_epoch"], bool(st["stopped_early"]),
+                         getattr(engine, "model", None))
+    if run_dir is not None and lead:
         R.write_run_files(run_dir, spec=spec, params=final,
-                          man={**R.manifest(spec, backend, data_hash), **extra, "status": "finished"},
+                          man={**_manifest(spec, backend, data_hash, engine), **extra, "status": "finished"},
                           metrics={"history": st["history"], "test": test, "best_epoch": result.best_epoch,
                                    "stopped_early": result.stopped_early, "status": "finished"})
+    engine.barrier()
     return result
+
+
+def _local_engine(spec, backend: str, d: ArrayData, params: dict | None):
+    """The world-1 engine: the backend's Trainer in this process."""
+    from .. import backends
+    from ..init import init_params
+    from .engine import LocalEngine
+
+    t = spec.train
+    be = backends.get(backend)
+    bt = importlib.import_module(f"xnn.backends.{backend}.train")
+    bt.configure(t)
+    model = be.build(spec, params if params is not None else init_params(spec), dtype=t.dtype, device=t.device)
+    n_classes = d.n_classes or spec.output.out_shape[-1]
+    cw = L.resolve_class_weights(t, d.train[1], n_classes)
+    spe = max(1, math.ceil(len(d.train[0]) / t.batch_size))
+    return LocalEngine(spec, be, model, bt.Trainer(spec, model, t.dtype, steps_per_epoch=spe, class_weights=cw))
+
+
+def _step(engine, xb, yb, epoch: int, bi: int, last_ck):
+    """``engine.train_step``; a framework's own failure (overflow, a bad op) is one TrainingError."""
+    try:
+        return engine.train_step(xb, yb)
+    except (TrainingError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # noqa: BLE001
+        if os.environ.get("XNN_DEBUG"):
+            raise
+        raise TrainingError(
+            f"training step failed at epoch {epoch + 1}, batch {bi + 1}: {type(e).__name__}: "
+            f"{(str(e).splitlines() or [''])[0][:200]}; last good checkpoint: "
+            f"{last_ck if last_ck else 'none'} (XNN_DEBUG=1 shows the traceback)") from e
+
+
+def _manifest(spec, backend: str, data_hash: str | None, engine) -> dict:
+    man = {**R.manifest(spec, backend, data_hash), "kind": "train"}
+    if spec.parallel.mode != "none":
+        man["parallel"] = {**spec.parallel.model_dump(mode="json"), "processes": int(engine.world)}
+    return man
+
+
+def _fit_parallel(spec, backend: str, out, resume, force: bool, progress: bool, max_steps: int | None,
+                  params: dict | None, data) -> TrainResult:
+    """``parallel.mode`` data/model from an ordinary process: start the workers (each runs
+    :func:`fit` with its engine), then read the run they wrote."""
+    import tempfile
+
+    from ..parallel.launch import train as launch_train
+
+    if data is not None:
+        raise TrainingError("data=...: a parallel run loads its data in every worker from the spec's data section")
+    if params is not None:
+        raise TrainingError("params=...: a parallel run starts from the spec's seeded weights or --resume")
+    run_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="xnn-parallel-"))
+    if resume:
+        if (run_dir / "manifest.json").is_file():
+            R.check_resume(run_dir, spec, force=force)
+    else:
+        aside = R.prepare_fresh(run_dir, force=force)
+        if aside is not None:
+            print(f"moved the existing {run_dir} aside to {aside}", file=sys.stderr)
+    launch_train(spec, backend, run_dir, resume=bool(resume), max_steps=max_steps, quiet=not progress)
+    from ..limits import read_json_file
+
+    _, final, _ = R.load_run(run_dir)
+    m = read_json_file(run_dir / "metrics.json")
+    return TrainResult(final, list(m.get("history") or []), m.get("test"), run_dir, m.get("best_epoch"),
+                       bool(m.get("stopped_early")), None)
 
 
 def _set_status(run_dir: Path, status: str, error: str | None = None) -> None:
@@ -387,10 +480,10 @@ def _set_status(run_dir: Path, status: str, error: str | None = None) -> None:
         pass
 
 
-def _last_lr(train, trainer) -> float:
+def _last_lr(train, step: int, steps_per_epoch: int) -> float:
     from .schedules import lr_at
 
-    return lr_at(train, trainer.step - 1, trainer.steps_per_epoch)
+    return lr_at(train, step - 1, steps_per_epoch)
 
 
 def _jsonable(o):

@@ -115,6 +115,10 @@ def load_run(run_dir: str | Path, allow_checkpoint: bool = False):
         raise FormatError(f"{d}: no such run folder")
     if not (d / "spec.yaml").is_file():
         raise FormatError(f"{d / 'spec.yaml'}: missing (not an xnn run folder)")
+    w = d / "weights.safetensors"
+    if not os.path.lexists(w) and not (allow_checkpoint and list_checkpoints(d)):
+        hint = "; the run stopped before its end: --resume it to finish" if list_checkpoints(d) else ""
+        raise FormatError(f"{w}: missing{hint}")
     try:
         spec = load_spec(d / "spec.yaml")
     except SpecError as e:
@@ -125,18 +129,12 @@ def load_run(run_dir: str | Path, allow_checkpoint: bool = False):
     edited = spec_edited(man, spec)
     if edited:
         warnings.warn(f"{d / 'spec.yaml'}: {edited}", stacklevel=2)
-    w = d / "weights.safetensors"
-    if not os.path.lexists(w) and allow_checkpoint and list_checkpoints(d):
+    if not os.path.lexists(w):
         ck = latest_checkpoint(d)
         check_checkpoint_matches(ck, spec)
         warnings.warn(f"{d}: no weights.safetensors (the run stopped before its end, status "
                       f"{man.get('status', 'unknown')}); using checkpoint {ck.path.name}", stacklevel=2)
         return spec, ck.params, {**man, "weights_from": str(ck.path)}
-    if not os.path.lexists(w):
-        hint = ""
-        if list_checkpoints(d):
-            hint = f"; the run stopped before its end (status {man.get('status', 'unknown')}): --resume it to finish"
-        raise FormatError(f"{w}: missing{hint}")
     params = load_weights(w, spec=spec)
     return spec, params, man
 

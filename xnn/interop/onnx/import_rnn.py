@@ -186,8 +186,9 @@ def _real_shape(info: RnnInfo, t: int) -> tuple:
 
 def consume(st: _State, node, x: T) -> None:
     """A layer (``node``) reads ``x``: RNN views must be plain, and fix what their node returns."""
-    what = f"node {node.name or node.output[0]!r} ({node.op_type})"
-    _consume(st, x, what)
+    from .importer import label
+
+    _consume(st, x, label(st, node))
 
 
 def consume_output(st: _State, x: T, name: str) -> None:

@@ -107,6 +107,8 @@ class _State:
     sigmoid_of: dict = field(default_factory=dict)  # sigmoid output tensor -> (layer index, input node)
     rnn: dict = field(default_factory=dict)  # xnn LSTM/GRU node -> import_rnn.RnnInfo
     batch: int | None = None  # the input's static batch size, if the file fixes one
+    index: dict = field(default_factory=dict)  # _key(node) -> its index in graph.node (for messages)
+    nonneg: set = field(default_factory=set)  # xnn nodes whose outputs are known to be >= 0
     folded: int = 0  # bytes of every constant computed by folding so far (bounded)
 
 
@@ -147,12 +149,13 @@ def _import(model, path: str):
         st.consts[t.name] = tensor_array(t, path, f"initializer {t.name!r}")
     needed = _needed(graph)
     bad: dict[str, list[str]] = {}
+    st.index = {_key(n): i for i, n in enumerate(graph.node)}
     nodes = [n for i, n in enumerate(graph.node) if i in needed]  # dead branches are ignored
     for n in nodes:
         if n.domain not in ("", "ai.onnx"):
-            bad.setdefault(f"{n.domain}::{n.op_type}", []).append(n.name or n.output[0])
+            bad.setdefault(f"{n.domain}::{n.op_type}", []).append(_short(st, n, quote=False))
         elif n.op_type not in LAYER_OPS | FOLD_OPS:
-            bad.setdefault(n.op_type, []).append(n.name or n.output[0])
+            bad.setdefault(n.op_type, []).append(_short(st, n, quote=False))
     if bad:
         raise FormatError([f"unsupported ONNX operator {op} (opset {opset}) at {', '.join(ns[:3])}"
                            + (f" and {len(ns) - 3} more" if len(ns) > 3 else "") for op, ns in bad.items()],
@@ -179,8 +182,12 @@ def _import(model, path: str):
         raise FormatError(f"{path}: the graph ends in a Pad, which xnn has no layer for")
     if st.layers[-1]["name"] != out.node:
         raise FormatError(f"{path}: the graph output is not its last computed tensor")
+    _keep_output_rank(st, out)
     name = _NAME_RE.sub("_", graph.name or "imported")[:63] or "imported"
     spec = {"xnn": 1, "name": name, "input": spec_input, "model": st.layers}
+    train = _fitting_loss(st)
+    if train:
+        spec["train"] = train
     from ...errors import SpecError
     from ...spec import from_dict
     from ...weights import check_params
@@ -191,6 +198,34 @@ def _import(model, path: str):
     except SpecError as e:
         raise FormatError([f"imported graph is not a valid xnn model: {m}" for m in e.messages], source=path) from None
     return spec, {k: np.asarray(v, dtype=np.float64) for k, v in st.params.items()}
+
+
+def _keep_output_rank(st: _State, out: T) -> None:
+    """A graph output that is a unit-axis view of the last xnn tensor (SqueezeNet's ``(N, 1000, 1, 1)``
+    after GlobalAveragePool) keeps its ONNX rank: a Reshape to the ONNX per-sample shape, exact
+    because the values are in the same order. Channels-first outputs stay channels-last (documented)."""
+    real = [a for a in out.axes if a is not None]
+    if out.perm is not None or out.split is not None or len(real) == len(out.axes):
+        return
+    if real != list(range(len(real))):
+        return  # a channels-first view: the output is channels-last (as for any cf output)
+    target = [int(v) for v in out.onnx_shape()[1:]]
+    name = _fresh(st, f"{out.node}_to_onnx_shape")
+    st.layers.append({"type": "Reshape", "name": name, "target_shape": target})
+    st.shapes[name] = tuple(target)
+
+
+def _fitting_loss(st: _State) -> dict | None:
+    """A training section whose loss fits the imported output, or None to keep the spec's default
+    (cross_entropy): an ONNX file holds no loss, and the default must not make a valid model invalid
+    (a one-channel output cannot be a class distribution)."""
+    last = st.layers[-1]
+    width = st.shapes[last["name"]][-1] if st.shapes[last["name"]] else 1
+    if width >= 2:
+        return None
+    if last["type"] == "Activation" and last.get("fn") == "sigmoid":
+        return {"loss": "binary_cross_entropy"}
+    return {"loss": "mse", "metrics": ["mse"]}
 
 
 def _needed(graph) -> set:
@@ -273,10 +308,27 @@ def _check_size(st: _State, what: str, shape) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
+def _short(st: _State, node, quote: bool = True) -> str:
+    """A node as messages name it: its name (shortened), else ``#<index>`` in the graph."""
+    if node.name:
+        name = node.name if len(node.name) <= 80 else node.name[:77] + "..."
+        return repr(name) if quote else name
+    i = st.index.get(_key(node))
+    return f"#{i}" if i is not None else "(unnamed)"
+
+
+def _key(node) -> tuple:
+    """A node's identity for messages (protobuf hands out new wrapper objects on each access)."""
+    return (node.op_type, tuple(node.input), tuple(node.output))
+
+
+def label(st: _State, node) -> str:
+    """``node 'conv1' (Conv)`` or, for a node without a name, ``node #12 (Conv)``."""
+    return f"node {_short(st, node)} ({node.op_type[:40]})"
+
+
 def _err(st: _State, node, msg: str):
-    name = node.name or (node.output[0] if node.output else "")
-    shown = repr(name) if len(name) <= 80 else repr(name[:77] + "...")
-    raise FormatError(f"node {shown} ({node.op_type[:40]}): {msg}", source=st.path)
+    raise FormatError(f"{label(st, node)}: {msg}", source=st.path)
 
 
 def _hint(node) -> str:
@@ -336,16 +388,27 @@ def _add(st: _State, node, kind: str, fields: dict, ins: list[T], params: dict |
         _err(st, node, f"becomes an xnn {kind} with an invalid {where}: {bad.get('msg', '')[:160]}")
     except ShapeError as e:
         _err(st, node, f"becomes an xnn {kind} that cannot take its input: {str(e).splitlines()[0][:200]}")
-    _check_size(st, f"node {node.name or node.output[0]!r} ({node.op_type})", out)
+    _check_size(st, label(st, node), out)
     entry = {"type": kind, "name": name, **fields}
     prev = st.layers[-1]["name"] if st.layers else "input"
     if [t.node for t in ins] != [prev]:
         entry["inputs"] = [t.node for t in ins]
     st.layers.append(entry)
     st.shapes[name] = out
+    if _keeps_sign(kind, fields) and all(t.node in st.nonneg for t in ins):
+        st.nonneg.add(name)
+    elif kind == "Activation" and fields.get("fn") in ("relu", "sigmoid", "softmax"):
+        st.nonneg.add(name)
     for k, v in (params or {}).items():
         st.params[f"{name}.{k}"] = np.asarray(v, dtype=np.float64)
     return T(name, out, tuple(range(len(out) + 1)))
+
+
+def _keeps_sign(kind: str, fields: dict) -> bool:
+    """Layers whose outputs are >= 0 when all their inputs are (used to prove zero padding exact)."""
+    return kind.startswith(("MaxPool", "AvgPool", "GlobalAvgPool")) or kind in (
+        "Dropout", "Flatten", "Reshape", "Concatenate", "Add") or (
+        kind == "Activation" and fields.get("fn") in ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "tanh"))
 
 
 def _get(st: _State, name: str):
@@ -389,7 +452,7 @@ def _fold(st: _State, node, ins: list) -> list[np.ndarray] | None:
     a = _attrs(node)
     if op == "Constant":
         if "value" in a:
-            return [tensor_array(a["value"], st.path, f"node {node.name or node.output[0]!r} (Constant) value")]
+            return [tensor_array(a["value"], st.path, f"{label(st, node)} value")]
         for k in ("value_float", "value_int"):
             if k in a:
                 return [np.array(a[k], dtype=np.float32 if k == "value_float" else np.int64)]
@@ -419,11 +482,23 @@ def _fold(st: _State, node, ins: list) -> list[np.ndarray] | None:
         if st.folded > _FOLDED_TOTAL * cap:
             _err(st, node, f"constant folding would hold {st.folded} bytes in all, more than {_FOLDED_TOTAL} x {cap} "
                            "(XNN_LIMIT_MAX_FOLDED_BYTES)")
+    feeds = {n: v for n, v in zip(node.input, ins) if n}
+    return _evaluate(st, node, feeds)
+
+
+def _evaluate(st: _State, node, feeds: dict) -> list[np.ndarray]:
+    """Run one node with onnx.reference *at the file's opset* (a one-node model declaring it, so an
+    opset-9 Unsqueeze with ``axes`` as an attribute runs the opset-1 kernel, not Unsqueeze-13)."""
+    from onnx import helper
     from onnx.reference import ReferenceEvaluator
 
-    feeds = {n: v for n, v in zip(node.input, ins) if n}
-    ev = ReferenceEvaluator(node, opsets={"": st.opset})
-    return [np.asarray(o) for o in ev.run(None, feeds)]
+    ins = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(np.asarray(v).dtype), None)
+           for n, v in feeds.items()]
+    outs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+    g = helper.make_graph([node], "fold", ins, outs)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", st.opset)])
+    ev = ReferenceEvaluator(m)
+    return [np.asarray(o) for o in ev.run(None, {n: np.asarray(v) for n, v in feeds.items()})]
 
 
 _BROADCAST_OPS = {"Mul", "Div", "Sub", "Add", "Equal", "Where", "Max", "Min", "Sum"}
@@ -571,7 +646,14 @@ def _softmax(st, node, ins, a):
     r = x.rank
     ax = int(a.get("axis", -1 if st.opset >= 13 else 1)) % r
     if st.opset < 13 and ax != r - 1:
-        _err(st, node, f"Softmax before opset 13 flattens axes {ax}.. into one; only the last axis maps to xnn")
+        # axes ax.. are flattened into one: a softmax over one axis when the others have size 1
+        shape = x.onnx_shape()
+        wide = [i for i in range(ax, r) if shape[i] != 1]
+        if len(wide) > 1:
+            _err(st, node, f"Softmax before opset 13 flattens axes {ax}.. (sizes {shape[ax:]}) into one; xnn's "
+                           "softmax runs over one axis")
+        held = [i for i in range(ax, r) if x.axes[i] not in (None, 0)]
+        ax = wide[0] if wide else (held[0] if held else ax)
     xa = x.axes[ax]
     if xa is None or xa == 0:
         _err(st, node, "softmax over a unit or batch axis")
@@ -618,8 +700,13 @@ def _gemm(st, node, ins, a):
     w = (b if a.get("transB", 0) else b.T).astype(np.float64) * _f32(a.get("alpha", 1.0))
     bias = None
     if c is not None:
-        c = _const(st, node, c, "C (the bias)")
-        bias = np.broadcast_to(np.asarray(c, np.float64) * float(a.get("beta", 1.0)), (1, w.shape[0]))[0].copy()
+        c = np.asarray(_const(st, node, c, "C (the bias)"), np.float64)
+        units = w.shape[0]
+        if c.size not in (1, units) or (c.ndim >= 1 and c.shape[-1] not in (1, units)) or \
+                any(v != 1 for v in c.shape[:-1]):
+            _err(st, node, f"C of shape {list(c.shape)} is not one bias per unit ({units} units); xnn's Dense adds "
+                           "the same bias to every sample")
+        bias = np.broadcast_to(c.reshape(-1) * float(a.get("beta", 1.0)), (units,)).copy()
     return _dense(st, node, x, w, bias)
 
 
@@ -675,7 +762,8 @@ def _fold_bias(st, node, x: T, xname: str, c: np.ndarray) -> T:
     return x
 
 
-def _pads_to_padding(st, node, spatial, k, s, d, pads_lo_hi, allow_explicit: bool):
+def _padding_kind(spatial, k, s, d, pads_lo_hi):
+    """``"valid"``, ``"same"`` (TF rule), a symmetric per-axis list, or None (asymmetric, not 'same')."""
     from ...layers import _conv
 
     if all(lo == 0 and hi == 0 for lo, hi in pads_lo_hi):
@@ -683,9 +771,17 @@ def _pads_to_padding(st, node, spatial, k, s, d, pads_lo_hi, allow_explicit: boo
     same = [_conv.same_pads(spatial[i], k[i], s[i], d[i]) for i in range(len(k))]
     if list(map(tuple, pads_lo_hi)) == same:
         return "same"
-    if allow_explicit and all(lo == hi for lo, hi in pads_lo_hi):
-        return [lo for lo, _ in pads_lo_hi]
-    _err(st, node, f"pads {pads_lo_hi} are neither symmetric nor TF-style 'same' for this input; xnn cannot express them")
+    if all(lo == hi for lo, hi in pads_lo_hi):
+        return [int(lo) for lo, _ in pads_lo_hi]
+    return None
+
+
+def _pads_to_padding(st, node, spatial, k, s, d, pads_lo_hi, allow_explicit: bool):
+    padding = _padding_kind(spatial, k, s, d, pads_lo_hi)
+    if padding is None or (isinstance(padding, list) and not allow_explicit):
+        _err(st, node, f"pads {[list(p) for p in pads_lo_hi]} are asymmetric and not TF-style 'same' for this input; "
+                       "xnn cannot express them")
+    return padding
 
 
 def _geometry(st, node, a, x: T, k):
@@ -789,16 +885,43 @@ def _pool(kind: str):
         spatial, s, d, pads = _geometry(st, node, a, x, k)
         if any(v != 1 for v in d):
             _err(st, node, "dilated pooling is not an xnn layer")
-        padding = _pads_to_padding(st, node, spatial, k, s, d, pads, False)
-        if kind == "AvgPool" and padding != "valid" and int(a.get("count_include_pad", 0)):
-            _err(st, node, "count_include_pad=1 with padding: xnn's average pooling excludes padded cells")
-        y = _add(st, node, f"{kind}{nd}D", {"pool_size": k, "strides": s, "padding": padding}, [_base(x)])
+        padding = _pads_to_padding(st, node, spatial, k, s, d, pads, True)
+        include = int(a.get("count_include_pad", 0))
+        src = _base(x)
+        if kind == "AvgPool" and include and padding == "same" and all(lo == hi for lo, hi in pads):
+            padding = [int(lo) for lo, _ in pads]  # counted zeros: zero padding then a 'valid' pool
+        if isinstance(padding, list):  # symmetric explicit pads: zero padding, then a 'valid' pool
+            if kind == "AvgPool" and not include:
+                _err(st, node, f"pads {padding} with count_include_pad=0: xnn's pools pad only 'same' (TF rule), "
+                               "and zero padding would count the padded cells")
+            if kind == "MaxPool" and src.node not in st.nonneg:
+                _err(st, node, f"explicit pads {padding}: xnn's pools pad only 'same' (TF rule); zero padding is "
+                               "exact only for inputs known to be >= 0 (after a ReLU), which this one is not")
+            src = _zero_pad(st, node, src, padding)
+            padding = "valid"
+        elif kind == "AvgPool" and padding != "valid" and include:
+            _err(st, node, "count_include_pad=1 with 'same' padding: xnn's average pooling excludes padded cells")
+        y = _add(st, node, f"{kind}{nd}D", {"pool_size": k, "strides": s, "padding": padding}, [src])
         if int(a.get("ceil_mode", 0)):
             want = [-(-(spatial[i] + pads[i][0] + pads[i][1] - k[i]) // s[i]) + 1 for i in range(nd)]
             if list(y.shape[:nd]) != want:
                 _err(st, node, "ceil_mode=1 changes the output size here; xnn pools round down")
         return T(y.node, y.shape, x.axes)
     return h
+
+
+def _zero_pad(st, node, x: T, padding: list[int]) -> T:
+    """Zero padding of an xnn tensor as a depthwise 1x1 Conv of ones with symmetric ``padding``
+    (exact: each value times 1.0). xnn's pools have no explicit padding of their own."""
+    c = x.shape[-1]
+    nd = len(padding)
+    fields = {"filters": c, "kernel_size": [1] * nd, "strides": [1] * nd, "padding": padding,
+              "dilation": [1] * nd, "groups": c, "use_bias": False}
+    y = _add(st, node, f"Conv{nd}D", fields, [x], {"weight": np.ones((c, 1, *([1] * nd)))},
+             name=_fresh(st, _hint(node) + "_pad"))
+    if x.node in st.nonneg:
+        st.nonneg.add(y.node)
+    return y
 
 
 def _global_pool(st, node, ins, a):
@@ -985,6 +1108,7 @@ def _mul(st, node, ins, a):
             src = st.sigmoid_of.get(vname)
             if src is not None and src[1] == u.node and st.uses.get(vname) == 1 and u.axes == v.axes:
                 st.layers[src[0]]["fn"] = "silu"
+                st.nonneg.discard(st.layers[src[0]]["name"])
                 return v
     _err(st, node, "only x * Sigmoid(x) (SiLU) is supported as a product of tensors")
 

@@ -13,8 +13,17 @@ from .reference import forward as reference_forward
 from .spec import Spec, from_dict, load_spec
 from .weights import load_weights, save_weights
 
+
+def from_keras(model):
+    """A Keras 3 Sequential or functional model as ``(spec_dict, params)`` (see
+    :func:`xnn.interop.keras.from_keras`); keras is imported only when this is called."""
+    from .interop.keras import from_keras as _from_keras
+
+    return _from_keras(model)
+
+
 __all__ = [
     "DataError", "FormatError", "ParityError", "Spec", "SpecError", "TrainingError", "XnnError",
-    "__version__", "from_dict", "init_params", "load_spec", "load_weights", "reference_forward",
+    "__version__", "from_dict", "from_keras", "init_params", "load_spec", "load_weights", "reference_forward",
     "save_weights",
 ]

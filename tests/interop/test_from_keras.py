@@ -1,7 +1,7 @@
 """Keras 3 models into xnn: hand-written Keras models (real Keras + TensorFlow, no mocks) imported
 with ``xnn.from_keras`` and from their saved ``.keras`` files, compared with Keras's own output
 (float64: 1e-10; float32: 1e-5 x scale), then run through xnn's torch backend and NumPy reference.
-Two of them also go through the CLI: ``xnn import m.keras --out R`` then ``xnn predict R``.
+One of them also goes through the CLI: ``xnn import m.keras --out R`` then ``xnn predict R``.
 """
 from __future__ import annotations
 
@@ -221,8 +221,9 @@ def _cli(*args, cwd):
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("make,dtype", [(cnn_residual, "float64"), (gru_bi, "float32")],
-                         ids=["cnn_residual_f64", "gru_bi_f32"])
+# one model through the CLI (each verb is a fresh process that loads TensorFlow or torch); the
+# in-process tests above already check every model's file against its live import
+@pytest.mark.parametrize("make,dtype", [(cnn_residual, "float64")], ids=["cnn_residual_f64"])
 def test_cli_import_then_predict(make, dtype, tmp_path):
     keras.config.set_floatx(dtype)
     try:

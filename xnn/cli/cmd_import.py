@@ -50,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
             raise FormatError(f"{src}: .mat import is not available in this installation") from None
         spec_dict, params = import_mat(src)
         fmt = "mat"
+    elif suffix == ".keras":  # read as data: no code from the file runs (xnn/interop/keras/archive.py)
+        from ..interop.keras import import_keras
+
+        spec_dict, params = import_keras(src)
+        fmt = "keras"
     else:
         raise FormatError(f"{src}: unknown model format {suffix or '(no suffix)'!r}; expected .onnx or .mat")
     spec = from_dict(spec_dict, source=str(src))  # everything is checked before anything is written

@@ -221,5 +221,8 @@ def import_keras(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
 
                 return convert(cfg, source_for, src)
         except FormatError as e:  # the hardened reader names the temporary copy: name the .keras file
-            msgs = [m.replace(str(wpath), f"{src}: model.weights.h5") for m in e.messages]
-            raise FormatError(msgs, source=e.source) from None
+            tmp_name = str(wpath)
+            if not any(tmp_name in m for m in e.messages):
+                raise
+            to = "model.weights.h5" if e.source else f"{src}: model.weights.h5"
+            raise FormatError([m.replace(tmp_name, to) for m in e.messages], source=e.source) from None

@@ -257,6 +257,13 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
 
 
 def _finish(spec: dict, b: Builder, where: str) -> tuple[dict, dict]:
+    import os
+    import sys
+
+    if "keras" not in sys.modules:  # a file import: a quiet TensorFlow, as the CLI's other verbs
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     from ...backends.keras.lowering import lowerings
     from ...spec import from_dict
     from ...weights import check_params

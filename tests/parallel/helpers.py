@@ -51,9 +51,20 @@ def env_base() -> dict[str, str]:
             "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "XNN_TRACEBACK": "1"}
 
 
-def launch_torch(n: int, cmd: list[str], timeout_s: float = 90) -> LaunchResult:
+def fault(kind: str, step: int, rank: int = 1) -> dict[str, str]:
+    """The test-only fault hook's environment (xnn.parallel.faults): ``kind`` fail|hang|kill."""
+    return {"XNN_FAULT": f"{kind}@{step}:{rank}"}
+
+
+def checkpoint_names(run: Path) -> list[str]:
+    """Checkpoint folders of a run, oldest first (``epoch_NNNN`` / ``epoch_NNNN_bBBBBBB``)."""
+    d = run / "checkpoints"
+    return sorted(p.name for p in d.iterdir()) if d.is_dir() else []
+
+
+def launch_torch(n: int, cmd: list[str], timeout_s: float = 90, env: dict | None = None) -> LaunchResult:
     port = free_port()
-    envs = [{**env_base(), **torch_env(r, n, port)} for r in range(n)]
+    envs = [{**env_base(), **(env or {}), **torch_env(r, n, port)} for r in range(n)]
     return run_local([cmd] * n, envs, timeout_s=timeout_s, cwd=str(ROOT), grace_s=3)
 
 
@@ -134,14 +145,14 @@ def digits_cnn(**parallel) -> dict:
     }
 
 
-def launch_tf_ps(cmd: list[str], workers: int = 2, timeout_s: float = 240) -> LaunchResult:
+def launch_tf_ps(cmd: list[str], workers: int = 2, timeout_s: float = 240, env: dict | None = None) -> LaunchResult:
     """A local TF parameter-server cluster: chief (index 0 of the commands), workers, one ps."""
     from xnn.parallel.launch import tf_config
 
     cluster = {"chief": [f"127.0.0.1:{free_port()}"], "worker": [f"127.0.0.1:{free_port()}" for _ in range(workers)],
                "ps": [f"127.0.0.1:{free_port()}"]}
     tasks = [("chief", 0)] + [("worker", i) for i in range(workers)] + [("ps", 0)]
-    envs = [{**env_base(), **tf_config(cluster, t, i)} for t, i in tasks]
+    envs = [{**env_base(), **(env or {}), **tf_config(cluster, t, i)} for t, i in tasks]
     return run_local([cmd] * len(tasks), envs, timeout_s=timeout_s, cwd=str(ROOT), grace_s=3,
                      names=[f"{t} {i}" for t, i in tasks], primary=0)
 

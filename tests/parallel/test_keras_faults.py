@@ -20,7 +20,7 @@ import pytest
 
 from xnn.parallel.launch import LaunchResult, free_port, run_local, stop_all, tf_config
 
-from .helpers import ROOT, env_base, load_params, mlp_spec, worker_cmd, write_spec
+from .helpers import ROOT, checkpoint_names, env_base, fault, load_params, mlp_spec, worker_cmd, write_spec
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -33,11 +33,11 @@ def _no_process_mentions(marker: str) -> bool:
     return not any(marker in line and "ps -eo" not in line for line in out.splitlines())
 
 
-def _mwms(cmd: list[str], timeout_s: float = 120) -> tuple[LaunchResult, float]:
+def _mwms(cmd: list[str], timeout_s: float = 120, env: dict | None = None) -> tuple[LaunchResult, float]:
     """Two MultiWorkerMirroredStrategy workers (TF_CONFIG, loopback) under the local supervisor."""
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     t0 = time.monotonic()
-    res = run_local([cmd, cmd], [{**env_base(), **tf_config(cluster, "worker", i)} for i in range(2)],
+    res = run_local([cmd, cmd], [{**env_base(), **(env or {}), **tf_config(cluster, "worker", i)} for i in range(2)],
                     timeout_s=timeout_s, cwd=str(ROOT), grace_s=3)
     return res, time.monotonic() - t0
 
@@ -53,8 +53,7 @@ def _error_lines(text: str) -> list[str]:
 def test_mwms_failing_or_hung_worker_stops_the_job(tmp_path, capfd, how):
     d = mlp_spec(batchnorm=False, mode="data", workers=2, timeout_s=TIMEOUT_S)
     spec = write_spec(tmp_path, d)
-    flag = "--fail-at-step" if how == "fail" else "--hang-at-step"
-    res, secs = _mwms(worker_cmd("keras", spec, tmp_path / "run", flag, "3", "--fail-rank", "1"))
+    res, secs = _mwms(worker_cmd("keras", spec, tmp_path / "run"), env=fault(how, 3))
     err = capfd.readouterr().err
     assert res.returncode not in (0, 124), f"the collective timeout, not the supervisor's, must end the job: {res}"
     assert secs < TIMEOUT_S + MARGIN_S + 30, secs  # + 30: two TF processes start before step 3
@@ -82,22 +81,22 @@ def test_mwms_checkpoints_and_resume_after_kill_match_uninterrupted(tmp_path):
     d = mlp_spec(batchnorm=True, mode="data", workers=2, sync_batchnorm=True, timeout_s=TIMEOUT_S)
     spec = write_spec(tmp_path, d)
     full = tmp_path / "full"
-    res, _ = _mwms(worker_cmd("keras", spec, full, "--no-resume"))
+    res, _ = _mwms(worker_cmd("keras", spec, full))
     assert res.returncode == 0, res.message
     # 134 train samples / batch 16: 9 steps per epoch, so epoch-end checkpoints at steps 9 and 18
-    ck = sorted(p.name for p in (full / "checkpoints").iterdir())
-    assert ck == ["ckpt-000000009.safetensors", "ckpt-000000018.safetensors"], ck  # no temp file left behind
+    assert checkpoint_names(full) == ["epoch_0001", "epoch_0002"]  # no temp folder left behind
     part = tmp_path / "part"
     # worker 1 SIGKILLs itself mid-epoch 2 (step 12): the supervisor stops worker 0; resume from step 9
-    first, _ = _mwms(worker_cmd("keras", spec, part, "--kill-at-step", "12", "--fail-rank", "1"))
+    first, _ = _mwms(worker_cmd("keras", spec, part), env=fault("kill", 12))
     assert first.returncode != 0 and first.failed_rank == 1, first.message
     assert "killed by signal 9" in first.message
-    assert sorted(p.name for p in (part / "checkpoints").iterdir()) == ["ckpt-000000009.safetensors"]
+    assert checkpoint_names(part) == ["epoch_0001"]
     assert not (part / "weights.safetensors").exists()
     again, _ = _mwms(worker_cmd("keras", spec, part))
     assert again.returncode == 0, again.message
     hist = lambda p: json.loads((p / "metrics.json").read_text())["history"]  # noqa: E731
-    assert [h["epoch"] for h in hist(part)] == [1] and len(hist(full)) == 2  # resumed at epoch 1
+    assert [h["epoch"] for h in hist(part)] == [h["epoch"] for h in hist(full)] == [1, 2]  # history kept on resume
+    assert [h["loss"] for h in hist(part)] == pytest.approx([h["loss"] for h in hist(full)], rel=1e-10)
     a, b = load_params(part / "weights.safetensors"), load_params(full / "weights.safetensors")
     for k in b:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-12, atol=1e-12, err_msg=k)
@@ -122,8 +121,7 @@ def test_ps_chief_that_raises_stops_the_cluster(tmp_path, capfd):
 
     spec = write_spec(tmp_path, _ps_spec(2))
     t0 = time.monotonic()
-    res = launch_tf_ps(worker_cmd("keras", spec, tmp_path / "run", "--fail-at-step", "3", "--fail-rank", "0"),
-                       timeout_s=120)
+    res = launch_tf_ps(worker_cmd("keras", spec, tmp_path / "run"), timeout_s=120, env=fault("fail", 3, rank=0))
     secs = time.monotonic() - t0
     lines = _error_lines(capfd.readouterr().err)
     assert res.returncode not in (0, 124) and res.failed_rank == 0, res
@@ -164,7 +162,7 @@ def _task_pid(parent: int, task: tuple[str, int]) -> int:
 
 def _wait_for_checkpoint(p: subprocess.Popen, out: Path, log: Path, deadline_s: float = 90) -> None:
     end = time.monotonic() + deadline_s
-    while not list((out / "checkpoints").glob("ckpt-*.safetensors")):
+    while not checkpoint_names(out):
         assert p.poll() is None, log.read_text()[-3000:]
         assert time.monotonic() < end, "no checkpoint written"
         time.sleep(0.05)
@@ -217,18 +215,16 @@ def test_ps_worker_that_hangs_or_dies_stops_xnn_train_and_resume_finishes(tmp_pa
         assert _no_process_mentions(str(tmp_path))
         if how == "hang":
             return
-        saved = sorted((out / "checkpoints").glob("ckpt-*.safetensors"))[-1]
-        from safetensors import safe_open
+        from xnn.train.run import latest_checkpoint
 
-        with safe_open(str(saved), framework="numpy") as f:
-            meta = f.metadata()
-            assert any(k.startswith("opt.") for k in f.keys()) and "d1.weight" in f.keys()
-        e0, s0 = int(meta["epoch"]), int(meta["step"])
-        assert 1 <= e0 < epochs and s0 == 9 * e0, meta
+        ck = latest_checkpoint(out)
+        assert "d1.weight" in ck.params and any(k.startswith("d1.weight.") for k in ck.optimizer), sorted(ck.optimizer)[:5]
+        e0, s0 = int(ck.state["epoch"]), int(ck.optimizer["step"][0])
+        assert 1 <= e0 < epochs and s0 == 9 * e0, (e0, s0)
         p, log = _cli_train(tmp_path, spec, out, "--resume")
         assert p.wait(timeout=120) == 0, log.read_text()[-3000:]
         m = json.loads((out / "metrics.json").read_text())
-        assert [h["epoch"] for h in m["history"]] == list(range(e0, epochs))  # resumed at the saved epoch
+        assert [h["epoch"] for h in m["history"]] == list(range(1, epochs + 1))  # the saved epochs kept, then the rest
         assert m["steps"] == 9 * epochs and m["staleness"]["updates"] == 9 * (epochs - e0)
         assert (out / "weights.safetensors").exists()
     finally:

@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="run folder to write")
     add_set(p)
     p.add_argument("--epochs", type=int, help="shorthand for --set train.epochs=N")
+    p.add_argument("--checkpoint-steps", type=int, metavar="N",
+                   help="also checkpoint every N steps inside an epoch (shorthand for --set train.checkpoint_steps=N)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     p.add_argument("--force", action="store_true",
                    help="start afresh in a non-empty --out (the old folder is moved aside, never deleted), "
@@ -30,6 +32,8 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
     sets = list(args.overrides)
     if getattr(args, "epochs", None) is not None:
         sets.append(f"train.epochs={args.epochs}")
+    if getattr(args, "checkpoint_steps", None) is not None:
+        sets.append(f"train.checkpoint_steps={args.checkpoint_steps}")
     if getattr(args, "device", None):
         sets.append(f"train.device={args.device}")
     return sets
@@ -50,19 +54,15 @@ def history_line(h: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec_cli(args.spec, overrides_of(args))
-    from ..train import run as R
-
     out = Path(args.out)
-    if spec.parallel.mode != "none":  # several processes / devices: xnn.parallel launches them
-        from ..parallel.launch import train as parallel_train
+    if spec.parallel.mode != "none" and not args.quiet:
+        from ..backends.processes import topology
 
-        if not args.resume:
-            aside = R.prepare_fresh(out, force=args.force)
-            if aside is not None:
-                print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
-        elif (out / "manifest.json").is_file():  # a parallel run writes its manifest when it ends
-            R.check_resume(out, spec, force=args.force)
-        return parallel_train(spec, args.backend, out, resume=args.resume)
+        p = spec.parallel
+        what = ("pipeline (model parallel)" if p.mode == "model" else
+                "data parallel, synchronous" if p.sync else "data parallel, asynchronous (parameter server)")
+        procs, _ = topology(args.backend, spec, lambda: 0)
+        print(f"{spec.name}: {what} on {args.backend}, {len(procs)} local process(es)", file=sys.stderr)
     result = fit_spec(spec, args.backend, out, resume=args.resume, progress=not args.quiet, force=args.force)
     hist = list(getattr(result, "history", []) or [])
     if hist:

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -154,60 +155,42 @@ def tf_config(cluster: dict[str, list[str]], task_type: str, index: int) -> dict
 
 
 
-def processes_for(spec, backend: str) -> int:
-    """How many local processes one machine runs for ``spec.parallel`` on ``backend``."""
-    from .plan import resolve_stages
+def train(spec, backend: str, out, resume: bool = False, timeout_s: float | None = None,
+          max_steps: int | None = None, quiet: bool = False) -> int:
+    """Start the local processes of a parallel run (the backend's topology) and supervise them;
+    each runs :func:`xnn.train.fit` with its engine and rank 0 writes ``out``. The folder must be
+    prepared already (``fit`` does it). Under torchrun (``RANK`` set) this process *is* a worker.
 
-    p = spec.parallel
-    if backend == "keras":
-        if p.mode == "data" and not p.sync:
-            return p.workers + 2  # chief + workers + one parameter server
-        return 1  # MirroredStrategy / tf.device stages: one process, several (logical) devices
-    if p.mode == "model":
-        return len(resolve_stages(spec))
-    return p.workers + (0 if p.sync else 1)  # async: one parameter server + the workers
-
-
-def train(spec, backend: str, out, resume: bool = False, timeout_s: float | None = None) -> int:
-    """``xnn train`` for ``parallel.mode != none`` on one machine: write ``out/spec.yaml``, start the
-    workers, supervise them. Under torchrun (``RANK`` set) this process *is* a worker instead.
-
-    Returns the exit code (0 ok; raises TrainingError naming the first failing worker, after
-    every other worker was stopped).
+    Returns 0, or raises TrainingError naming the first failing worker (every other one stopped).
     """
     from pathlib import Path
 
+    from ..backends.processes import topology
+    from ..data import load
     from ..errors import TrainingError
     from ..fileio import write_text
-
-    p = spec.parallel
-    from ..data import load
     from .worker import check_sizes
 
     check_sizes(spec, load(spec))  # before any process starts (NumPy only)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "spec.yaml", spec.to_yaml())
-    args = ["--backend", backend, "--spec", str(out / "spec.yaml"), "--out", str(out)]
-    if not resume:
-        args.append("--no-resume")
-    if os.environ.get("RANK") is not None and backend == "torch":
-        from .worker import main
+    with tempfile.TemporaryDirectory(prefix="xnn-launch-") as tmp:
+        # the workers read the spec asked for; the run's spec.yaml changes only when fit writes it
+        spec_file = Path(tmp) / "spec.yaml"
+        write_text(spec_file, spec.to_yaml())
+        args = ["--backend", backend, "--spec", str(spec_file), "--out", str(out)]
+        if max_steps is not None:
+            args += ["--max-steps", str(max_steps)]
+        if quiet:
+            args.append("--quiet")
+        if os.environ.get("RANK") is not None and backend == "torch":
+            from .worker import main
 
-        return main(args)
-    cmd = python_cmd("xnn.parallel.worker", *args)
-    if backend == "keras" and not p.sync:  # TF parameter-server cluster: chief, workers, one ps
-        hosts = lambda k: [f"127.0.0.1:{free_port()}" for _ in range(k)]  # noqa: E731
-        cluster = {"chief": hosts(1), "worker": hosts(p.workers), "ps": hosts(1)}
-        tasks = [("chief", 0)] + [("worker", i) for i in range(p.workers)] + [("ps", 0)]
-        res = run_local([cmd] * len(tasks), [tf_config(cluster, t, i) for t, i in tasks], timeout_s=timeout_s,
-                        names=[f"{t} {i}" for t, i in tasks], primary=0)
-    else:
-        n = processes_for(spec, backend)
-        port = free_port()
-        envs = [torch_env(r, n, port) if backend == "torch" else {} for r in range(n)]
-        res = run_local([cmd] * n, envs, timeout_s=timeout_s)
+            return main(args)
+        procs, primary = topology(backend, spec, free_port)
+        cmd = python_cmd("xnn.parallel.worker", *args)
+        res = run_local([cmd] * len(procs), [env for _, env in procs], timeout_s=timeout_s,
+                        names=[name for name, _ in procs], primary=primary)
     if res.returncode != 0:
         raise TrainingError(f"parallel training failed: {res.message}")
-    print(f"run written to {out}")
     return 0

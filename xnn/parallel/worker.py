@@ -20,16 +20,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--spec", required=True, help="spec file (YAML/JSON) or run folder")
     ap.add_argument("--out", default=None, help="run folder (checkpoints, weights, metrics)")
     ap.add_argument("--set", action="append", default=[], help="dotted.path=value overrides")
-    ap.add_argument("--max-steps", type=int, default=None)
-    ap.add_argument("--checkpoint-steps", type=int, default=None)
-    ap.add_argument("--no-resume", action="store_true")
+    ap.add_argument("--max-steps", type=int, default=None, help="stop after this many global steps")
+    ap.add_argument("--checkpoint-steps", type=int, default=None, help="also checkpoint every N global steps")
     ap.add_argument("--params", default=None, help="initial weights (safetensors)")
-    ap.add_argument("--role", default=None, help="internal: ps | worker | chief (TF parameter-server cluster)")
-    ap.add_argument("--fail-at-step", type=int, default=None, help="testing: raise at this step on --fail-rank")
-    ap.add_argument("--hang-at-step", type=int, default=None, help="testing: sleep forever at this step on --fail-rank")
-    ap.add_argument("--kill-at-step", type=int, default=None,
-                    help="testing: SIGKILL itself at this step on --fail-rank (first torchrun attempt only)")
-    ap.add_argument("--fail-rank", type=int, default=1)
+    ap.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     return ap.parse_args(argv)
 
 
@@ -64,19 +58,15 @@ def main(argv: list[str] | None = None, hard_exit: bool = False) -> int:
     from ..errors import XnnError
 
     try:
-        if args.backend == "torch":
-            from ..backends.torch.parallel.worker import run_worker
-        else:
-            from ..backends.keras.parallel.worker import run_worker
         run_worker(args)
         return _end(0, hard_exit)
     except XnnError as e:
         for line in str(e).splitlines():
-            print(f"error: [{os.environ.get('RANK') or _who()}] {line}", file=sys.stderr, flush=True)
+            print(f"error: [{_who()}] {line}", file=sys.stderr, flush=True)
         return _end(e.exit_code, hard_exit)
     except BaseException as e:  # noqa: BLE001 - one clear line, then non-zero: the launcher stops the rest
         if isinstance(e, SystemExit) and e.code == 143:
-            # SIGTERM (the backends' handler exits 143): the launcher is stopping this worker because
+            # SIGTERM (the handler below exits 143): the launcher is stopping this worker because
             # another one failed; that one's message is the error, this is not a second one
             print(f"stopped: {_who()} (SIGTERM)", file=sys.stderr, flush=True)
             return _end(143, hard_exit)
@@ -87,6 +77,45 @@ def main(argv: list[str] | None = None, hard_exit: bool = False) -> int:
         return _end(1, hard_exit)
 
 
+def run_worker(args: argparse.Namespace):
+    """Load the spec and data, ask the backend for this process's engine, run :func:`xnn.train.fit`
+    with it (or, for a server process of an asynchronous run, serve until stopped)."""
+    import signal
+    import warnings
+
+    from .. import backends
+    from ..data import load
+    from ..spec import load_spec
+    from ..train import fit
+    from ..weights import load_weights
+    from .faults import hook_from_env
+
+    # SIGTERM from the launcher ends the worker through normal exception handling
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sets = list(args.set or [])
+    if args.checkpoint_steps:
+        sets.append(f"train.checkpoint_steps={args.checkpoint_steps}")
+    spec = load_spec(args.spec, sets or None)
+    be = backends.get(args.backend)
+    data = load(spec)
+    check_sizes(spec, data)
+    params = load_weights(args.params, spec) if args.params else None
+    engine = be.engine(spec, data, params)
+    hook = hook_from_env(engine.rank)
+    if engine.rank != 0:  # one copy of each framework warning, from rank 0
+        warnings.filterwarnings("ignore")
+    try:
+        if hasattr(engine, "serve"):
+            engine.serve(after_step=hook)
+            return None
+        return fit(spec, args.backend, data=data, out=args.out, resume="auto", progress=not args.quiet,
+                   callback=(lambda info: hook(info["step"])) if hook else None, max_steps=args.max_steps,
+                   engine=engine)
+    finally:
+        engine.close()
+
+
 def check_sizes(spec, data) -> None:
     """Raise SpecError when the loaded data cannot feed the parallel setup (see plan.check_data_size)."""
     from ..errors import SpecError
@@ -95,27 +124,6 @@ def check_sizes(spec, data) -> None:
     errs = check_data_size(spec, len(data.train[0]))
     if errs:
         raise SpecError(errs)
-
-
-def fault_hook(args: argparse.Namespace, rank: int):
-    """Testing aid: a callback for the loop that raises or hangs on ``--fail-rank`` at a step."""
-    import signal
-    import time
-
-    first_attempt = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) == 0
-
-    def hook(step: int) -> None:
-        if rank != args.fail_rank:
-            return
-        if args.kill_at_step is not None and step == args.kill_at_step and first_attempt:
-            os.kill(os.getpid(), signal.SIGKILL)
-        if args.fail_at_step is not None and step == args.fail_at_step:
-            raise RuntimeError(f"injected failure at step {step}")
-        if args.hang_at_step is not None and step == args.hang_at_step:
-            while True:
-                time.sleep(1)
-
-    return hook
 
 
 if __name__ == "__main__":

@@ -390,7 +390,9 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         R.write_run_files(run_dir, spec=spec, params=final,
                           man={**_manifest(spec, backend, data_hash, engine), **extra, "status": "finished"},
                           metrics={"history": st["history"], "test": test, "best_epoch": result.best_epoch,
-                                   "stopped_early": result.stopped_early, "status": "finished"})
+                                   "stopped_early": result.stopped_early, "steps": int(engine.step),
+                                   **({"staleness": engine.summary()} if hasattr(engine, "summary") else {}),
+                                   "status": "finished"})
     engine.barrier()
     return result
 
@@ -447,7 +449,9 @@ def _fit_parallel(spec, backend: str, out, resume, force: bool, progress: bool, 
     if params is not None:
         raise TrainingError("params=...: a parallel run starts from the spec's seeded weights or --resume")
     run_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="xnn-parallel-"))
-    if resume:
+    if os.environ.get("RANK") is not None and backend == "torch":
+        pass  # inside torchrun this process is a worker: fit resumes from the run's checkpoints by itself
+    elif resume:
         if (run_dir / "manifest.json").is_file():
             R.check_resume(run_dir, spec, force=force)
     else:

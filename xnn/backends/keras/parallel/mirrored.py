@@ -7,11 +7,13 @@ the global norm. BatchNorm statistics are all-reduced across replicas with ``syn
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
 import numpy as np
 
+from ....errors import TrainingError
 from ....parallel.plan import loss_norm, shard
 
 
@@ -98,7 +100,9 @@ def _sync_class():
 
 
 class MirroredEngine:
-    """Engine for :func:`xnn.parallel.loop.run`: the Keras Trainer under ``strategy.run``."""
+    """fit's engine (:mod:`xnn.train.engine`): the Keras Trainer under ``strategy.run``. With
+    several worker processes (MultiWorkerMirroredStrategy) every rank holds the same weights, so
+    each evaluates by itself and takes the same decisions without exchanging them."""
 
     def __init__(self, spec, data, params: dict | None = None, strategy=None):
         import tensorflow as tf
@@ -144,7 +148,7 @@ class MirroredEngine:
             grads = [g / ctx.num_replicas_in_sync for g in grads]  # the optimizer sums them again
         t.optimizer.xnn_lr.assign(lr)
         t.optimizer.apply(grads, t._vars)
-        return loss
+        return loss, out
 
     def _shards(self, xb, yb):
         total = loss_norm(self.spec, yb, self.cw)
@@ -157,20 +161,47 @@ class MirroredEngine:
             out.append((xr, yr, loss_norm(self.spec, yr, self.cw) / total))
         return out
 
-    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    def lr(self) -> float:
+        return float(self.trainer.lr())
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list:
+        from ....train.engine import Settled, batch_metrics
+
         tf = self.tf
         t = self.trainer
-        parts = [(*t._tensors(xr, yr), tf.constant(w, tf.float64)) for xr, yr, w in self._shards(xb, yb)]
+        shards = self._shards(xb, yb)
+        parts = [(*t._tensors(xr, yr), tf.constant(w, tf.float64)) for xr, yr, w in shards]
         if self.multi:
             args = parts[0]
         else:
             args = tuple(self.strategy.experimental_distribute_values_from_function(lambda ctx, i=i: parts[ctx.replica_id_in_sync_group][i])
                          for i in range(3))
         lr = tf.constant(t.lr(), tf.float64)
-        per = self.strategy.run(self._step, args=(*args, lr))
-        loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per, axis=None)
+        with self._collectives():
+            per, outs = self.strategy.run(self._step, args=(*args, lr))
+            loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per, axis=None)
         t.step += 1
-        return float(loss.numpy())
+        names = self.spec.train.metrics
+        if not names:
+            return [Settled(float(loss.numpy()), len(xb))]
+        local = np.concatenate([o.numpy() for o in self.strategy.experimental_local_results(outs)])
+        ys = np.concatenate([yr for _, yr, _ in shards])  # this process's shards, in replica order
+        mets = batch_metrics(self.spec, local, ys) if len(ys) else {m: 0.0 for m in names}
+        sums = [mets[m] * len(ys) for m in names]
+        if self.multi:
+            with self._collectives():
+                sums = self._allsum(sums)
+        return [Settled(float(loss.numpy()), len(xb), {m: v / len(xb) for m, v in zip(names, sums)})]
+
+    def _allsum(self, values: list[float]) -> list[float]:
+        tf = self.tf
+        v = tf.constant(values, tf.float64)
+        got = self.strategy.reduce(tf.distribute.ReduceOp.SUM, self.strategy.run(lambda: tf.identity(v)), axis=None)
+        return [float(a) for a in got.numpy()]
 
     def get_params(self) -> dict[str, np.ndarray]:
         from ..build import get_params
@@ -182,19 +213,41 @@ class MirroredEngine:
 
         set_params(self.model, params)
 
-    def optimizer_state(self) -> dict[str, np.ndarray]:
-        return self.trainer.optimizer_state()
+    def state(self) -> dict[str, np.ndarray]:
+        return {**self.trainer.optimizer_state(), **self.trainer.rng_state()}
 
-    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
         self.trainer.load_optimizer_state(state)
+        self.trainer.load_rng_state(state)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        return self.trainer.evaluate(x, y) if self.rank == 0 else {}
+        return self.trainer.evaluate(x, y)  # every rank: equal weights give equal answers
+
+    def share(self, obj):
+        return obj  # every rank computed the same value
+
+    def flush(self) -> list:
+        return []
 
     def barrier(self) -> None:
         if self.multi:  # a tiny all-reduce is MWMS's barrier
-            self.strategy.reduce(self.tf.distribute.ReduceOp.SUM,
-                                 self.strategy.run(lambda: self.tf.constant(1.0)), axis=None)
+            with self._collectives():
+                self.strategy.reduce(self.tf.distribute.ReduceOp.SUM,
+                                     self.strategy.run(lambda: self.tf.constant(1.0)), axis=None)
+
+    @contextlib.contextmanager
+    def _collectives(self):
+        """A collective that failed because of a peer is one clear TrainingError line (TF's own
+        text starts with 'Graph execution error:' and a stack of node definitions)."""
+        err = self.tf.errors
+        try:
+            yield
+        except err.DeadlineExceededError:
+            raise TrainingError(f"a collective did not finish within parallel.timeout_s = "
+                                f"{self.spec.parallel.timeout_s:g} s: a peer worker is hung or too slow") from None
+        except (err.UnavailableError, err.CancelledError) as e:
+            raise TrainingError(f"lost contact with a peer worker ({type(e).__name__}): it exited or the "
+                                f"network failed") from None
 
     def close(self) -> None:
         pass

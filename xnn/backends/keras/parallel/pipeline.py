@@ -57,6 +57,7 @@ class PipelineEngine:
         all_vars = [v for t in self.trainers for v in t._vars]
         acc = [tf.zeros_like(v) for v in all_vars]
         total = tf.constant(0.0, tf.float64)
+        outs = []
         # GPipe: microbatch m's forward through every stage, then its backward; the tf.function
         # graph has no dependency between microbatches except the gradient sums
         for x, y, w in zip(xs, ys, ws):
@@ -69,6 +70,7 @@ class PipelineEngine:
             grads = tape.gradient(loss, all_vars)
             acc = [a if g is None else a + g for a, g in zip(acc, grads)]
             total += tf.cast(loss, tf.float64)
+            outs.append(h)
         if self.spec.train.clip_grad_norm is not None:
             acc = clip_by_global_norm(acc, self.spec.train.clip_grad_norm)
         i = 0
@@ -79,9 +81,18 @@ class PipelineEngine:
                     t.optimizer.xnn_lr.assign(lr)
                     t.optimizer.apply(acc[i:i + k], t._vars)
             i += k
-        return total
+        return total, outs
 
-    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
+    @property
+    def step(self) -> int:
+        return self.trainers[0].step
+
+    def lr(self) -> float:
+        return float(self.trainers[0].lr())
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list:
+        from ....train.engine import Settled, batch_metrics
+
         tf = self.tf
         t0 = self.trainers[0]
         total = loss_norm(self.spec, yb, self.cw)
@@ -94,10 +105,11 @@ class PipelineEngine:
             ws.append(tf.constant(loss_norm(self.spec, yb[a:a + c], self.cw) / total, tf.float64))
             a += c
         lr = tf.constant(t0.lr(), tf.float64)
-        loss = self._fn(xs, ys, ws, lr)
+        loss, outs = self._fn(xs, ys, ws, lr)
         for t in self.trainers:
             t.step += 1
-        return float(loss.numpy())
+        mets = batch_metrics(self.spec, np.concatenate([o.numpy() for o in outs]), yb) if self.spec.train.metrics else {}
+        return [Settled(float(loss.numpy()), len(xb), mets)]
 
     def get_params(self) -> dict[str, np.ndarray]:
         from ..build import get_params
@@ -113,15 +125,17 @@ class PipelineEngine:
         for m, sub in zip(self.models, self.subs):
             set_params(m, {k: v for k, v in params.items() if k.split(".", 1)[0] in sub.node_map})
 
-    def optimizer_state(self) -> dict[str, np.ndarray]:
+    def state(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for t in self.trainers:
+        for i, t in enumerate(self.trainers):
             out.update(t.optimizer_state())
+            out.update({f"{k}.stage{i}": v for k, v in t.rng_state().items()})
         return out
 
-    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
-        for t, sub in zip(self.trainers, self.subs):
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        for i, (t, sub) in enumerate(zip(self.trainers, self.subs)):
             t.load_optimizer_state({k: v for k, v in state.items() if k == "step" or k.split(".", 1)[0] in sub.node_map})
+            t.load_rng_state({k[:-len(f".stage{i}")]: v for k, v in state.items() if k.endswith(f".stage{i}")})
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         from ....train.losses import evaluate_outputs
@@ -131,6 +145,12 @@ class PipelineEngine:
         for m in self.models:
             h = predict(m, h)
         return evaluate_outputs(self.spec.train, h, y, self.cw)
+
+    def share(self, obj):
+        return obj
+
+    def flush(self) -> list:
+        return []
 
     def barrier(self) -> None:
         pass

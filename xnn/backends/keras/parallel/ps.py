@@ -11,17 +11,16 @@ enforced by bounding the closures in flight, and what was observed is reported. 
 each window to finish, which keeps the observed staleness within the bound.
 
 Faults: each window must finish within ``parallel.timeout_s`` (TF's coordinator would wait
-forever for a worker that stopped answering). The chief checkpoints at epoch ends, once all the
-epoch's updates have landed, and resumes from the newest checkpoint (:mod:`xnn.parallel.loop`).
+forever for a worker that stopped answering). The chief runs :func:`xnn.train.fit` with
+:class:`AsyncEngine`: checkpoints (taken once every update handed in has landed), resume,
+metrics and test evaluation are fit's.
 """
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -32,121 +31,133 @@ def role() -> tuple[str, int]:
     return str(t.get("type", "chief")), int(t.get("index", 0))
 
 
-def run_async(spec, data, params: dict | None, args: argparse.Namespace) -> dict:
+def serve_forever() -> None:
+    """A worker or parameter-server task: a tf.distribute server until the launcher stops it."""
     import tensorflow as tf
 
     kind, index = role()
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-    if kind in ("worker", "ps"):
-        server = tf.distribute.Server(resolver.cluster_spec(), job_name=kind, task_index=index, protocol="grpc", start=True)
-        server.join()  # the launcher stops servers when the chief is done
-        return {}
-    return _chief(spec, data, params, args, resolver)
+    server = tf.distribute.Server(resolver.cluster_spec(), job_name=kind, task_index=index, protocol="grpc", start=True)
+    server.join()
 
 
-def _chief(spec, data, params, args, resolver) -> dict:
-    import tensorflow as tf
+class AsyncEngine:
+    """The chief's engine for :func:`xnn.train.fit`: each global batch of the single-process order
+    becomes one closure on the cluster; ``train_step`` returns the updates of a window once all
+    of it has landed, ``flush`` the rest (so checkpoints hold exactly the batches handed in)."""
 
-    from ....data import batches, n_batches
-    from ....parallel import loop
-    from ....parallel.staleness import StalenessLog
-    from ....parallel.worker import fault_hook
-    from ....train.losses import resolve_class_weights
-    from ..build import build, get_params, set_params
-    from ..train import Trainer, clip_by_global_norm, tf_loss
+    rank, world = 0, 1
 
-    p, tr = spec.parallel, spec.train
-    strategy = tf.distribute.ParameterServerStrategy(resolver)
-    coord = tf.distribute.coordinator.ClusterCoordinator(strategy)
-    cw = resolve_class_weights(tr, data.train[1], int(spec.output.out_shape[-1]))
-    spe = n_batches(len(data.train[0]), tr.batch_size)
-    with strategy.scope():
-        model = build(spec, params, tr.dtype)
-        trainer = Trainer(spec, model, tr.dtype, spe, cw)
-        version = tf.Variable(0, dtype=tf.int64, name="xnn_version")
-    vars_ = trainer._vars
+    def __init__(self, spec, data, params: dict | None = None):
+        import tensorflow as tf
 
-    @tf.function
-    def step_fn(x, y, lr):
-        def replica(x, y, lr):
-            v0 = version.read_value()
-            with tf.control_dependencies([v0]):
-                with tf.GradientTape() as tape:
-                    out = model(x, training=True)
-                    loss = tf_loss(tr.loss, out, y, cw)
-            grads = tape.gradient(loss, vars_)
-            grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, vars_)]
-            if tr.clip_grad_norm is not None:
-                grads = clip_by_global_norm(grads, tr.clip_grad_norm)
-            trainer.optimizer.xnn_lr.assign(lr)
-            trainer.optimizer.apply(grads, vars_)
-            with tf.control_dependencies([g for g in grads]):
-                v1 = version.assign_add(1)
-            return loss, v1 - 1 - v0
+        from ....data import n_batches
+        from ....parallel.staleness import StalenessLog
+        from ....train.losses import resolve_class_weights
+        from ..build import build
+        from ..train import Trainer, clip_by_global_norm, tf_loss
 
-        return strategy.run(replica, args=(x, y, lr))
+        p, tr = spec.parallel, spec.train
+        self.tf, self.spec = tf, spec
+        self.world = p.workers + 2  # chief, workers, one parameter server
+        resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+        self.strategy = tf.distribute.ParameterServerStrategy(resolver)
+        self.coord = tf.distribute.coordinator.ClusterCoordinator(self.strategy)
+        cw = resolve_class_weights(tr, data.train[1], int(spec.output.out_shape[-1]))
+        spe = n_batches(len(data.train[0]), tr.batch_size)
+        with self.strategy.scope():
+            self.model = build(spec, params, tr.dtype)
+            self.trainer = Trainer(spec, self.model, tr.dtype, spe, cw)
+            version = tf.Variable(0, dtype=tf.int64, name="xnn_version")
+        model, trainer, vars_, strategy = self.model, self.trainer, self.trainer._vars, self.strategy
 
-    log = StalenessLog(p.max_staleness, exact_bound=False)
-    inflight: collections.deque = collections.deque()
-    losses: list[float] = []
+        @tf.function
+        def step_fn(x, y, lr):
+            def replica(x, y, lr):
+                v0 = version.read_value()
+                with tf.control_dependencies([v0]):
+                    with tf.GradientTape() as tape:
+                        out = model(x, training=True)
+                        loss = tf_loss(tr.loss, out, y, cw)
+                grads = tape.gradient(loss, vars_)
+                grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, vars_)]
+                if tr.clip_grad_norm is not None:
+                    grads = clip_by_global_norm(grads, tr.clip_grad_norm)
+                trainer.optimizer.xnn_lr.assign(lr)
+                trainer.optimizer.apply(grads, vars_)
+                with tf.control_dependencies([g for g in grads]):
+                    v1 = version.assign_add(1)
+                return loss, v1 - 1 - v0, out
 
-    def settle(rv) -> None:
-        loss, st = rv.fetch()
-        losses.append(float(loss))
-        log.accept(0, int(st))  # observed: pulled at 0, pushed at st (never refused)
+            return strategy.run(replica, args=(x, y, lr))
 
-    def drain() -> None:
-        _join(coord, p.timeout_s)
-        while inflight:
-            settle(inflight.popleft())
+        self._step_fn = step_fn
+        self.log = StalenessLog(p.max_staleness, exact_bound=False)
+        self.inflight: collections.deque = collections.deque()
 
-    out = Path(args.out) if args.out else None
-    start_epoch, start_batch, step = 0, 0, 0
-    if out is not None and not args.no_resume:
-        got = loop.load_latest(out)
-        if got is not None:  # weights and optimizer slots live on the ps: assigned from here
-            saved, opt, meta = got
-            set_params(model, saved)
-            trainer.load_optimizer_state(opt)
-            start_epoch, start_batch, step = meta["epoch"], meta["batch"], meta["step"]
-            print(f"resumed from step {step} (epoch {start_epoch}, batch {start_batch})", flush=True)
-    hook = fault_hook(args, 0)  # rank 0 = the chief, the only process running xnn's Python loop
-    t0 = time.perf_counter()
-    history: list[dict] = []
-    for epoch in range(start_epoch, tr.epochs):
-        done, n0 = False, len(losses)
-        for b, (xb, yb) in enumerate(batches(*data.train, tr.batch_size, tr.seed, epoch, spec.data.shuffle,
-                                             augment=spec.data.augment)):
-            if epoch == start_epoch and b < start_batch:
-                continue
-            if args.max_steps is not None and step >= args.max_steps:
-                done = True
-                break
-            xt, yt = trainer._tensors(xb, yb)
-            lr = tf.constant(trainer.lr(), tf.float64)
-            inflight.append(coord.schedule(step_fn, args=(xt, yt, lr)))
-            trainer.step += 1
-            step += 1
-            hook(step)
-            if len(inflight) == p.max_staleness + 1:
-                # a window of bound+1 closures, then wait for all of them: a closure can only be
-                # overtaken by the others of its window, so its staleness is <= max_staleness
-                drain()
-        drain()  # the epoch's updates have all landed: the weights are this epoch's end state
-        if done:
-            break
-        history.append({"epoch": epoch, "loss": float(np.mean(losses[n0:])) if losses[n0:] else float("nan")})
-        if out is not None and (epoch + 1) % tr.checkpoint_every == 0:
-            loop.save_checkpoint(out, step, epoch + 1, 0, get_params(model), trainer.optimizer_state())
-    secs = time.perf_counter() - t0
-    summary = {"steps": step, "seconds": secs, "loss": losses[-1] if losses else float("nan"), "history": history,
-               "staleness": log.summary()}
-    if len(data.test[0]):
-        summary["test"] = trainer.evaluate(*data.test)
-    if out is not None:
-        loop.finish_run(out, spec, "keras", data, get_params(model), summary, p.workers + 2)
-    print(f"async: {step} updates, staleness {log.summary()}", flush=True)
-    return summary
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    def lr(self) -> float:
+        return float(self.trainer.lr())
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list:
+        tf = self.tf
+        xt, yt = self.trainer._tensors(xb, yb)
+        lr = tf.constant(self.trainer.lr(), tf.float64)
+        self.inflight.append((self.coord.schedule(self._step_fn, args=(xt, yt, lr)), yb))
+        self.trainer.step += 1
+        if len(self.inflight) == self.spec.parallel.max_staleness + 1:
+            # a window of bound+1 closures, then wait for all of them: a closure can only be
+            # overtaken by the others of its window, so its staleness is <= max_staleness
+            return self.flush()
+        return []
+
+    def flush(self) -> list:
+        from ....train.engine import Settled, batch_metrics
+
+        _join(self.coord, self.spec.parallel.timeout_s)
+        out = []
+        while self.inflight:
+            rv, yb = self.inflight.popleft()
+            loss, st, outputs = rv.fetch()
+            self.log.accept(0, int(st))  # observed: pulled at 0, pushed at st (never refused)
+            mets = batch_metrics(self.spec, np.asarray(outputs), yb) if self.spec.train.metrics else {}
+            out.append(Settled(float(loss), len(yb), mets))
+        return out
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        return self.trainer.evaluate(x, y)
+
+    def get_params(self) -> dict[str, np.ndarray]:
+        from ..build import get_params
+
+        return get_params(self.model)
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        from ..build import set_params
+
+        set_params(self.model, params)  # the variables live on the ps: assigned from here
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {**self.trainer.optimizer_state(), **self.trainer.rng_state()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.trainer.load_optimizer_state(state)
+        self.trainer.load_rng_state(state)
+
+    def share(self, obj):
+        return obj
+
+    def barrier(self) -> None:
+        pass
+
+    def summary(self) -> dict:
+        return self.log.summary()
+
+    def close(self) -> None:
+        print(f"async: {self.trainer.step} updates, staleness {self.log.summary()}", flush=True)
 
 
 def _join(coord, timeout_s: float) -> None:

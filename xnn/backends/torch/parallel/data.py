@@ -79,6 +79,7 @@ class DataParallelTrainer:
         if t.optimizer is not None:
             t.optimizer.zero_grad(set_to_none=True)
         total = 0.0
+        outs = []
         counts = split_counts(len(x), self.accumulate)
         a = 0
         for i, c in enumerate(counts):
@@ -89,6 +90,7 @@ class DataParallelTrainer:
             ctx = self.ddp.no_sync() if i < len(counts) - 1 else contextlib.nullcontext()
             with ctx:
                 out = self.ddp(xt)
+                outs.append(out.detach())
                 loss = torch_loss(t.train.loss, out, yt, t._cw) * w
                 if t.optimizer is not None:
                     loss.backward()
@@ -100,6 +102,7 @@ class DataParallelTrainer:
                 g["lr"] = lr
             t.optimizer.step()
         t.step += 1
+        t._keep_output(torch.cat(outs) if outs else None)  # this rank's outputs, for training metrics
         return self._reduce_loss(total * local / global_norm)
 
     def _reduce_loss(self, part: float) -> float:

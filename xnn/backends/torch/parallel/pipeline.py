@@ -15,19 +15,21 @@ import torch.distributed as dist
 from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
 
 from ....parallel.plan import loss_norm, resolve_stages
+from ....train.engine import Settled, batch_metrics
 from ..build import build as _build, get_params as _get_params, set_params as _set_params
-from ..train import Trainer, torch_loss
+from ..train import Trainer, configure, torch_loss
 from . import dist as xd
-from .engine import class_weights
+from .engine import DistEngineBase, class_weights
 from .stages import split
 
 
-class PipelineEngine:
+class PipelineEngine(DistEngineBase):
     """One stage of the pipeline (this rank's). ``train_step`` takes the global batch."""
 
     def __init__(self, spec, data, params: dict | None = None):
         from ....data import n_batches
 
+        configure(spec.train)
         p = spec.parallel
         self.stages = resolve_stages(spec)
         _, _, local = xd.env_rank_world()
@@ -44,6 +46,7 @@ class PipelineEngine:
         self.trainer = Trainer(spec, self.model, spec.train.dtype, n_batches(len(data.train[0]), spec.train.batch_size), self.cw)
         self._mod = split(self.model, spec, self.stages)[self.rank]
         self._norm = 1.0
+        self._outs: list[torch.Tensor] = []  # the last stage's microbatch outputs (training metrics)
         self._schedules: dict[tuple[int, int], tuple] = {}
         self.first, self.last = self.rank == 0, self.rank == self.world - 1
 
@@ -62,10 +65,20 @@ class PipelineEngine:
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = loss_norm(self.spec, y.detach().cpu().numpy(), self.cw) / self._norm
+        if self.spec.train.metrics:
+            self._outs.append(out.detach())
         return torch_loss(self.spec.train.loss, out, y, self.trainer._cw) * w
 
-    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    def lr(self) -> float:
+        return float(self.trainer.lr())
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list[Settled]:
         t = self.trainer
+        self._outs = []
         self.model.train()
         for m in t._frozen_mods:
             m.eval()
@@ -82,8 +95,14 @@ class PipelineEngine:
             schedule.step(target=yt, losses=losses)
         else:
             schedule.step()
-        total = torch.tensor([float(sum(float(l.detach()) for l in losses)) if self.last else 0.0], dtype=torch.float64)
-        dist.all_reduce(total)
+        names = self.spec.train.metrics
+        mets = {m: 0.0 for m in names}
+        if self.last and names:  # microbatches in order: their outputs are the batch's
+            m = max(d for d in range(1, min(self.spec.parallel.microbatches, len(xb)) + 1) if len(xb) % d == 0)
+            # the schedule may also run the loss once while it infers shapes: the batch is the last m
+            mets = batch_metrics(self.spec, torch.cat(self._outs[-m:]).cpu().numpy(), yb)
+        sums = self.reduce_sum([float(sum(float(l.detach()) for l in losses)) if self.last else 0.0]
+                               + [mets[m] for m in names])
         if t.optimizer is not None:
             if t.train.clip_grad_norm is not None:
                 self._clip(t.train.clip_grad_norm)
@@ -91,7 +110,7 @@ class PipelineEngine:
                 g["lr"] = lr
             t.optimizer.step()
         t.step += 1
-        return float(total.item())
+        return [Settled(sums[0], len(xb), dict(zip(names, sums[1:])))]
 
     def _clip(self, max_norm: float) -> None:
         """Clip by the global norm over every stage's gradients (one all_reduce of squared norms)."""
@@ -104,10 +123,8 @@ class PipelineEngine:
                 g.mul_(coef)
 
     def _gather(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        got: list = [None] * self.world
-        dist.all_gather_object(got, local)  # torch.distributed's own messaging, between our ranks
         out: dict[str, np.ndarray] = {}
-        for d in got:
+        for d in self.gather(local):
             out.update(d)
         return out
 
@@ -120,14 +137,15 @@ class PipelineEngine:
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         _set_params(self.model, params)
 
-    def optimizer_state(self) -> dict[str, np.ndarray]:
+    def state(self) -> dict[str, np.ndarray]:
         st = self.trainer.optimizer_state()
         out = self._gather(self._own({k: v for k, v in st.items() if k != "step"}))
         out["step"] = st["step"]
-        return out
+        return {**out, **self.rng_state()}
 
-    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
         self.trainer.load_optimizer_state(state)
+        self.load_rng_state(state)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Collective: every rank hands in its stage's weights; rank 0 evaluates the whole model."""
@@ -136,9 +154,6 @@ class PipelineEngine:
             return {}
         _set_params(self.model, params)  # other stages' copies on rank 0 are not trained here
         return self.trainer.evaluate(x, y)
-
-    def barrier(self) -> None:
-        dist.barrier()
 
     def close(self) -> None:
         self._schedules.clear()

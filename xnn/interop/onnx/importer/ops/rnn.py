@@ -12,7 +12,7 @@ What each writer produces for a batch-first RNN:
 - xnn's own export (``layers/_seq.py``): one op per layer, ``Transpose``/``Reshape`` glue,
   ``ReduceSum`` over the directions for ``merge: sum``, ``Y_h`` for ``output: last``.
 
-Every RNN output is tracked as a view (``importer.T``) of the xnn node, tagged with what it
+Every RNN output is tracked as a view (``importer.state.T``) of the xnn node, tagged with what it
 stands for (``rnn = (mode, num_layers, merge)``). Decisions are taken lazily, by the first layer
 that reads the node: a following ONNX RNN op reading the sequence adds a stacked layer; a
 ``Gather`` of the last time step (unidirectional) or a read of ``Y_h`` turns it into
@@ -34,12 +34,19 @@ from typing import NoReturn
 
 import numpy as np
 
-from .importer import SENTINEL, T, _State, _add, _base, _const, _err, _fresh, _hint
+from ..registry import handles
+from ..state import SENTINEL, T, State, add_layer, base_of, err, fresh, label, name_hint, need_const
+
 
 _GATES = {"LSTM": 4, "GRU": 3}
-# ONNX block j holds PyTorch block _ONNX_ORDER[j] (LSTM i,o,f,c <- i,f,g,o; GRU z,r,h <- r,z,n)
+
+
 _ONNX_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2]}
+
+
 _DEFAULT_ACTS = {"LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"]}
+
+
 _MODES = {"seq": "sequences", "last": "last"}
 
 
@@ -68,36 +75,36 @@ def _s(v) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def _zero_or_none(st: _State, node, v, what: str) -> None:
+def _zero_or_none(st: State, node, v, what: str) -> None:
     """Optional inputs xnn has no room for: absent, or constant zeros (then they change nothing)."""
     if v is None:
         return
     if isinstance(v, T) or not np.all(np.asarray(v) == 0):
-        _err(st, node, f"a non-zero {what} cannot be imported (xnn's {node.op_type} starts from zero states "
+        err(st, node, f"a non-zero {what} cannot be imported (xnn's {node.op_type} starts from zero states "
                        "and has no peepholes)")
 
 
-def _check_attrs(st: _State, node, a: dict, dirs: int) -> None:
+def _check_attrs(st: State, node, a: dict, dirs: int) -> None:
     op = node.op_type
     if "clip" in a:
-        _err(st, node, f"clip={a['clip']} (cell clipping) has no xnn equivalent")
+        err(st, node, f"clip={a['clip']} (cell clipping) has no xnn equivalent")
     acts = [_s(v).lower() for v in a.get("activations", [])]
     if acts and acts != _DEFAULT_ACTS[op] * dirs:
-        _err(st, node, f"activations {acts} are not the default {_DEFAULT_ACTS[op]} that xnn's {op} uses")
+        err(st, node, f"activations {acts} are not the default {_DEFAULT_ACTS[op]} that xnn's {op} uses")
     if op == "LSTM" and int(a.get("input_forget", 0)):
-        _err(st, node, "input_forget=1 (coupled input and forget gates) has no xnn equivalent")
+        err(st, node, "input_forget=1 (coupled input and forget gates) has no xnn equivalent")
     if op == "GRU" and int(a.get("linear_before_reset", 0)) != 1:
-        _err(st, node, "linear_before_reset=0 (reset gate applied before the recurrent product) has no exact "
+        err(st, node, "linear_before_reset=0 (reset gate applied before the recurrent product) has no exact "
                        "xnn equivalent; xnn's GRU is PyTorch's convention, linear_before_reset=1")
 
 
-def _params(st: _State, node, op: str, w, r, b, dirs: int, h: int, fin: int, k: int) -> dict:
+def _params(st: State, node, op: str, w, r, b, dirs: int, h: int, fin: int, k: int) -> dict:
     g = _GATES[op]
-    w = np.asarray(_const(st, node, w, "W"), np.float64)
-    r = np.asarray(_const(st, node, r, "R"), np.float64)
-    b = np.zeros((dirs, 2 * g * h)) if b is None else np.asarray(_const(st, node, b, "B"), np.float64)
+    w = np.asarray(need_const(st, node, w, "W"), np.float64)
+    r = np.asarray(need_const(st, node, r, "R"), np.float64)
+    b = np.zeros((dirs, 2 * g * h)) if b is None else np.asarray(need_const(st, node, b, "B"), np.float64)
     if w.shape != (dirs, g * h, fin) or r.shape != (dirs, g * h, h) or b.shape != (dirs, 2 * g * h):
-        _err(st, node, f"W {list(w.shape)}, R {list(r.shape)}, B {list(b.shape)} do not fit hidden_size={h}, "
+        err(st, node, f"W {list(w.shape)}, R {list(r.shape)}, B {list(b.shape)} do not fit hidden_size={h}, "
                        f"{dirs} direction(s) and {fin} input features")
     out = {}
     for d, sfx in enumerate(["", "_reverse"][:dirs]):
@@ -113,33 +120,35 @@ def _params(st: _State, node, op: str, w, r, b, dirs: int, h: int, fin: int, k: 
 
 def _name_hint(node) -> str:
     """``/rnn/LSTM`` -> ``rnn``; xnn's own ``<node>_l0`` -> ``<node>``."""
-    return re.sub(r"_l\d+$", "", _hint(node))
+    return re.sub(r"_l\d+$", "", name_hint(node))
 
 
-def rnn(st: _State, node, ins: list, a: dict) -> dict:
+@handles("LSTM", xnn="LSTM", glue=True, notes="forward/bidirectional, zero initial states, one op per stacked layer")
+@handles("GRU", xnn="GRU", glue=True, notes="linear_before_reset=1")
+def rnn(st: State, node, ins: list, a: dict) -> dict:
     op = node.op_type
     x = ins[0]
     if not isinstance(x, T):
-        _err(st, node, "X must be computed from the graph input")
+        err(st, node, "X must be computed from the graph input")
     ins = ins + [None] * (8 - len(ins))
     if ins[4] is not None:
-        _err(st, node, "sequence_lens (per-sample lengths, a padding mask) is not imported yet")
+        err(st, node, "sequence_lens (per-sample lengths, a padding mask) is not imported yet")
     _zero_or_none(st, node, ins[5], "initial_h")
     if op == "LSTM":
         _zero_or_none(st, node, ins[6], "initial_c")
         _zero_or_none(st, node, ins[7], "P (peephole weights)")
     direction = _s(a.get("direction", "forward"))
     if direction not in ("forward", "bidirectional"):
-        _err(st, node, f"direction={direction!r}: xnn runs forward or bidirectional only")
+        err(st, node, f"direction={direction!r}: xnn runs forward or bidirectional only")
     dirs = 2 if direction == "bidirectional" else 1
     _check_attrs(st, node, a, dirs)
-    r = _const(st, node, ins[2], "R")
+    r = need_const(st, node, ins[2], "R")
     h = int(a.get("hidden_size", r.shape[-1]))
     layout = int(a.get("layout", 0))
     # X must be the (time, batch, feature) view (layout 0) or (batch, time, feature) (layout 1)
     want = (1, 0, 2) if layout == 0 else (0, 1, 2)
     if x.split is not None or x.perm is not None or x.pads or len(x.shape) != 2 or x.axes != want:
-        _err(st, node, f"X must be a {'time-major' if layout == 0 else 'batch-first'} view of an xnn sequence "
+        err(st, node, f"X must be a {'time-major' if layout == 0 else 'batch-first'} view of an xnn sequence "
                        f"(received a view with axes {list(x.axes)} of shape {list(x.shape)})")
     fin = x.shape[1]
     info = st.rnn.get(x.node)
@@ -157,8 +166,8 @@ def rnn(st: _State, node, ins: list, a: dict) -> dict:
             x = replace(x, rnn=None)
         p = _params(st, node, op, ins[1], r, ins[3], dirs, h, fin, 0)
         fields = {"units": h, "num_layers": 1, "bidirectional": dirs == 2, "output": "sequences"}
-        y = _add(st, node, op, fields, [_base(replace(x, axes=(0, 1, 2)))], p,
-                 name=_fresh(st, _name_hint(node)))
+        y = add_layer(st, node, op, fields, [base_of(replace(x, axes=(0, 1, 2)))], p,
+                 name=fresh(st, _name_hint(node)))
         name = y.node
         info = RnnInfo(len(st.layers) - 1, op, h, dirs)
         st.rnn[name] = info
@@ -184,19 +193,17 @@ def _real_shape(info: RnnInfo, t: int) -> tuple:
     return (t, width) if info.mode == "seq" else (width,)
 
 
-def consume(st: _State, node, x: T) -> None:
+def consume(st: State, node, x: T) -> None:
     """A layer (``node``) reads ``x``: RNN views must be plain, and fix what their node returns."""
-    from .importer import label
-
     _consume(st, x, label(st, node))
 
 
-def consume_output(st: _State, x: T, name: str) -> None:
+def consume_output(st: State, x: T, name: str) -> None:
     _consume(st, x, f"the graph output {name!r}")
 
 
-def _consume(st: _State, x: T, what: str) -> None:
-    from ...errors import FormatError
+def _consume(st: State, x: T, what: str) -> None:
+    from .....errors import FormatError
 
     def bad(msg: str) -> NoReturn:
         raise FormatError(f"{what}: {msg}", source=st.path)
@@ -234,7 +241,7 @@ def _consume(st: _State, x: T, what: str) -> None:
     st.shapes[x.node] = _real_shape(info, t)
 
 
-def reshape_view(st: _State, node, x: T, target: list[int], allowzero: bool) -> T | None:
+def reshape_view(st: State, node, x: T, target: list[int], allowzero: bool) -> T | None:
     """A Reshape that only merges the (direction, hidden) pair or drops unit axes; else None."""
     src = x.onnx_shape()
     cands: list[tuple] = [(list(x.axes), x.split, x.shape)]
@@ -254,7 +261,7 @@ def reshape_view(st: _State, node, x: T, target: list[int], allowzero: bool) -> 
     return None
 
 
-def _matches(st: _State, want: list[int], target: list[int], src: list[int], allowzero: bool) -> bool:
+def _matches(st: State, want: list[int], target: list[int], src: list[int], allowzero: bool) -> bool:
     if len(want) != len(target) or target.count(-1) > 1:
         return False
     for i, (w, t) in enumerate(zip(want, target)):
@@ -268,52 +275,50 @@ def _matches(st: _State, want: list[int], target: list[int], src: list[int], all
     return True
 
 
-def gather_view(st: _State, node, x: T, idx: np.ndarray, axis: int) -> T:
+def gather_view(st: State, node, x: T, idx: np.ndarray, axis: int) -> T:
     """``Gather`` with a scalar index: of a unit axis (``h_n[-1]`` of one layer), or of the last
     time step of a unidirectional sequence (``y[:, -1]``), which is xnn's ``output: last``."""
     idx = np.asarray(idx)
     ax = axis % x.rank
     held = x.axes[ax]
     if idx.ndim != 0:
-        _err(st, node, "only a Gather of one (scalar) index of an LSTM/GRU output is supported")
+        err(st, node, "only a Gather of one (scalar) index of an LSTM/GRU output is supported")
     i = int(idx)
     rest = tuple(v for j, v in enumerate(x.axes) if j != ax)
     if held is None and i in (0, -1):
         return replace(x, axes=rest)
     info = st.rnn.get(x.node)
     if info is None or x.rnn is None or held in (None, 0):
-        _err(st, node, "only Gather of a constant table (an embedding) or of an LSTM/GRU output is supported")
+        err(st, node, "only Gather of a constant table (an embedding) or of an LSTM/GRU output is supported")
     if x.rnn[0] == "seq" and held == 1:
         t = x.shape[0]
         if i % t != t - 1:
-            _err(st, node, f"picks time step {i} of RNN node {x.node!r}; only the last step maps to xnn "
+            err(st, node, f"picks time step {i} of RNN node {x.node!r}; only the last step maps to xnn "
                            "(output: last)")
         if x.split is not None or info.dirs == 2:
-            _err(st, node, f"picks the last time step of bidirectional RNN node {x.node!r}: its reverse half is "
+            err(st, node, f"picks the last time step of bidirectional RNN node {x.node!r}: its reverse half is "
                            "the reverse direction after one step, which xnn does not return; use h_n (Y_h)")
         # unidirectional: the sequence at step T-1 is the final hidden state
         axes = tuple(v if v in (None, 0) else v - 1 for v in rest)
         return replace(x, axes=axes, shape=x.shape[1:], rnn=("last", *x.rnn[1:]))
-    _err(st, node, f"picks index {i} along an axis of RNN node {x.node!r}'s output that xnn cannot split "
+    err(st, node, f"picks index {i} along an axis of RNN node {x.node!r}'s output that xnn cannot split "
                    "(a direction or feature)")
 
 
-def reduce_sum(st: _State, node, ins: list, a: dict) -> T:
+@handles("ReduceSum", xnn="merge: sum of a bidirectional LSTM/GRU", glue=True)
+def reduce_sum(st: State, node, ins: list, a: dict) -> T:
     """``ReduceSum`` over the direction axis of a bidirectional output: ``merge: sum``."""
     x = ins[0]
     axes = a.get("axes")
     if len(ins) > 1 and ins[1] is not None:
-        axes = _const(st, node, ins[1], "axes").astype(int).tolist()
+        axes = need_const(st, node, ins[1], "axes").astype(int).tolist()
     if not isinstance(x, T) or x.split is None or axes is None or len(axes) != 1 or x.rnn is None:
-        _err(st, node, "only a ReduceSum over the directions of a bidirectional LSTM/GRU output is supported")
+        err(st, node, "only a ReduceSum over the directions of a bidirectional LSTM/GRU output is supported")
     ax = int(axes[0]) % x.rank
     dir_ax = len(x.shape) - 1
     if x.axes[ax] != dir_ax:
-        _err(st, node, "only a ReduceSum over the directions of a bidirectional LSTM/GRU output is supported")
+        err(st, node, "only a ReduceSum over the directions of a bidirectional LSTM/GRU output is supported")
     keep = int(a.get("keepdims", 1))
     out = [None if j == ax else (dir_ax if v == dir_ax + 1 else v) for j, v in enumerate(x.axes) if keep or j != ax]
     return replace(x, axes=tuple(out), split=None, shape=(*x.shape[:-2], x.shape[-1]),
                    rnn=(x.rnn[0], x.rnn[1], "sum"))
-
-
-HANDLERS = {"LSTM": rnn, "GRU": rnn, "ReduceSum": reduce_sum}

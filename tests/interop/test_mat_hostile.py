@@ -172,3 +172,96 @@ def test_fuzz_damaged_bytes(tmp_path, good, data):
         assert str(p) in str(e)
     else:
         assert isinstance(spec_dict, dict) and all(np.all(np.isfinite(v)) for v in params.values())
+
+
+# ------------------------------------------------------------------ raw MAT 5 bytes scipy would crash on
+def _el(t: int, payload: bytes) -> bytes:
+    return (t.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload
+            + b"\0" * ((8 - len(payload) % 8) % 8))
+
+
+def _matrix(cls: int, dims, name: bytes, body: bytes) -> bytes:
+    flags = _el(6, cls.to_bytes(4, "little") + b"\0" * 4)
+    d = _el(5, b"".join(int(x).to_bytes(4, "little", signed=True) for x in dims))
+    return _el(14, flags + d + _el(1, name) + body)
+
+
+def _mat5(path: Path, *elements: bytes) -> Path:
+    path.write_bytes(b"MATLAB 5.0 MAT-file, xnn hostile test".ljust(116) + b"\0" * 8 + b"\x00\x01IM"
+                     + b"".join(elements))
+    return path
+
+
+def test_unknown_data_type_refused_before_scipy(tmp_path):
+    """scipy indexes a table by the data type without a bounds check: type 265 crashed the process."""
+    p = _mat5(tmp_path / "t.mat", _matrix(6, (1, 1), b"layers", _el(265, b"\0" * 8)))
+    _rejects(p, "layers", "unknown MAT data type 265")
+
+
+def test_member_missing_its_data_refused_before_scipy(tmp_path):
+    """A char inside a cell without its data element: scipy read the next member's tag as the data
+    (a segmentation fault)."""
+    body = _matrix(4, (1, 4), b"", b"") + _matrix(6, (1, 1), b"", _el(9, b"\0" * 8))
+    _rejects(_mat5(tmp_path / "c.mat", _matrix(1, (2, 1), b"layers", body)), "layers", "unknown MAT data type 14")
+
+
+def test_fieldless_struct_array_refused_before_allocation(tmp_path):
+    """A struct array of 2**29 elements without fields: scipy allocated 4 GB of objects."""
+    body = _el(5, (32).to_bytes(4, "little")) + _el(1, b"")
+    cell = _matrix(2, (1, 2**29), b"", body)
+    _rejects(_mat5(tmp_path / "s.mat", _matrix(1, (1, 1), b"layers", cell)), "layers", "without fields")
+
+
+def test_mat5_crash_inputs_refused_by_the_data_reader_too(tmp_path):
+    from xnn.data.files import read_any
+    from xnn.errors import DataError
+
+    p = _mat5(tmp_path / "d.mat", _matrix(6, (1, 4), b"x", _el(265, b"\0" * 32)))
+    with pytest.raises(DataError, match=r"d.mat: .*variable x: unknown MAT data type 265"):
+        read_any(p, {}, need_y=False)
+
+
+# ------------------------------------------------------------------ v7.3 (HDF5): the hardened reader
+@pytest.fixture(scope="module")
+def good73(tmp_path_factory) -> tuple[Path, bytes]:
+    spec = from_dict(SPEC)
+    with pytest.warns(UserWarning):
+        path = export_mat(spec, init_params(spec), tmp_path_factory.mktemp("good73") / "good.mat", version="7.3",
+                          n_ref=2)
+    return path, path.read_bytes()
+
+
+def test_v73_external_storage_and_links_refused(tmp_path):
+    from tests.hostile import gen_files as g
+
+    _rejects(g._import_external(tmp_path / "e.mat"), "variable layers", "external")
+    _rejects(g._import_external_link(tmp_path / "l.mat"), "variable layers", "external link")
+    _rejects(g._import_soft_dangling(tmp_path / "d.mat"), "variable layers", "dangling")
+    _rejects(g._import_declares_huge(tmp_path / "h.mat"), "variable layers", "XNN_LIMIT_MAX_ARRAY_BYTES")
+
+
+def test_deep_spec_json_is_one_line(tmp_path):
+    v = build_variables(from_dict(SPEC), init_params(from_dict(SPEC)))
+    v["spec_json"] = "[" * 50_000 + "]" * 50_000
+    _rejects(_save(tmp_path / "j.mat", v), "spec_json", "nested deeper")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_damaged_bytes_v73(tmp_path, good73, data):
+    """Random overwrites and truncations of a v7.3 (HDF5) export: a clean import or a FormatError."""
+    raw = bytearray(good73[1])
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(512, len(raw) - 1))
+        chunk = data.draw(st.binary(min_size=1, max_size=16))
+        raw[at:at + len(chunk)] = chunk
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(0, len(raw)))]
+    p = tmp_path / "fuzz73.mat"
+    p.write_bytes(bytes(raw))
+    try:
+        spec_dict, params = import_mat(p)
+    except FormatError as e:
+        assert str(p) in str(e)
+    else:
+        assert isinstance(spec_dict, dict) and all(np.all(np.isfinite(v)) for v in params.values())

@@ -487,7 +487,8 @@ def _read_mat73(p: Path, x_key: str, y_key: str, need_y: bool) -> dict[str, np.n
                 raise DataError(f"{p}: {key}: a MATLAB {cls or 'group'}, not a numeric array")
             if h.has_attr(obj, "MATLAB_sparse") or h.attr(obj, "MATLAB_empty", key):
                 raise DataError(f"{p}: {key}: a sparse or empty MATLAB array, not a numeric array")
-            if obj.dtype.kind not in "biuf":
-                raise DataError(f"{p}: {key}: not a numeric array (dtype {obj.dtype})")
-            out[field] = h.read(obj, key).T  # HDF5 holds MATLAB's column-major arrays transposed
+            a = h.read(obj, key)
+            if a.dtype.kind not in "biuf":
+                raise DataError(f"{p}: {key}: not a numeric array (dtype {a.dtype})")
+            out[field] = a.T  # HDF5 holds MATLAB's column-major arrays transposed
     return out

@@ -74,26 +74,235 @@ def _scan_v5(path: Path, max_bytes: int, check_classes: bool) -> None:
                 raise FormatError(f"{path}: truncated (an element of {nbytes} bytes runs past the end of the file)")
             if mdtype == _MI_MATRIX:
                 total += nbytes
-                if nbytes > per:
-                    raise FormatError(f"{path}: a variable of {nbytes} bytes is larger than the limit of "
-                                      f"{per} bytes (XNN_LIMIT_MAX_ARRAY_BYTES)")
                 payload = f.read(min(nbytes, 512))
+                if nbytes > per:
+                    raise FormatError(f"{path}: variable {_var_name(payload, e)}: {nbytes} bytes, larger than the "
+                                      f"limit of {per} bytes (XNN_LIMIT_MAX_ARRAY_BYTES)")
                 if check_classes:
                     _check_class(path, payload, e)
+                f.seek(pos)
+                _walk_matrix(path, _Bytes(_file_chunks(f, nbytes)), nbytes, e, 0)
                 f.seek(pos + nbytes)
                 pos += nbytes
             elif mdtype == _MI_COMPRESSED:
-                n, head = _inflated_size(path, f, nbytes, min(max_bytes - total, per))
-                total += n
-                if len(head) < 8 or struct.unpack(e + "I", head[:4])[0] != _MI_MATRIX:
+                counter = [0, b""]
+                src = _Bytes(_inflate_chunks(path, f, nbytes, min(max_bytes - total, per), counter))
+                try:
+                    t, n = struct.unpack(e + "II", src.read(8))
+                except ValueError:
+                    raise FormatError(f"{path}: a compressed element does not hold a matrix") from None
+                if t != _MI_MATRIX:
                     raise FormatError(f"{path}: a compressed element does not hold a matrix")
                 if check_classes:
-                    _check_class(path, head[8:], e)
+                    _check_class(path, src.peek(512), e)
+                _walk_matrix(path, src, n, e, 0)
+                src.drain()  # the rest of the stream: inflated size bounded, end of stream present
+                total += counter[0]
+                f.seek(pos + nbytes)
                 pos += nbytes
             else:
                 raise FormatError(f"{path}: unexpected top-level element type {mdtype} at byte {pos - 8}")
             if total > max_bytes:
                 raise FormatError(f"{path}: data larger than the limit of {max_bytes} bytes")
+
+
+# ------------------------------------------------------------------------------ structure walk
+# scipy's MAT 5 parser (Cython) indexes tables by the data type and class of each element
+# without checking them: an unknown type in a damaged or hostile file crashes the process. Every
+# element is therefore walked here first, without keeping any data.
+_MI_TYPES = {1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 16, 17, 18}  # miINT8..miUINT64, miSINGLE, miDOUBLE, miUTF*
+_MI_INT8, _MI_INT32, _MI_UINT32 = 1, 5, 6
+_CHUNK = 1 << 20
+
+
+def _file_chunks(f, n: int):
+    while n:
+        b = f.read(min(n, _CHUNK))
+        if not b:
+            return
+        n -= len(b)
+        yield b
+
+
+def _inflate_chunks(path: Path, f, nbytes: int, cap: int, counter: list):
+    """Inflate one compressed element in pieces, stopping past ``cap`` inflated bytes."""
+    d = zlib.decompressobj()
+    left = nbytes
+    try:
+        while not d.eof:
+            if d.unconsumed_tail:
+                src = d.unconsumed_tail
+            elif left:
+                src = f.read(min(left, _CHUNK))
+                left -= len(src)
+                if not src:
+                    break
+            else:
+                break
+            out = d.decompress(src, _CHUNK)
+            counter[0] += len(out)
+            if counter[0] > cap:
+                raise FormatError(f"{path}: variable {counter[1] or '?'}: compressed data inflates past the limit "
+                                  f"of {max(cap, 0)} bytes (XNN_LIMIT_MAX_ARRAY_BYTES)")
+            if out:
+                yield out
+    except zlib.error as e:
+        raise FormatError(f"{path}: corrupt compressed element ({e})") from None
+    if not d.eof:
+        raise FormatError(f"{path}: truncated compressed element")
+
+
+class _Bytes:
+    """Sequential reads over an iterator of byte chunks; ``pos`` counts bytes consumed."""
+
+    def __init__(self, chunks):
+        self.it, self.buf, self.off, self.pos = chunks, b"", 0, 0
+
+    def _fill(self) -> bool:
+        while self.off >= len(self.buf):
+            nxt = next(self.it, None)
+            if nxt is None:
+                return False
+            self.buf, self.off = nxt, 0
+        return True
+
+    def read(self, k: int) -> bytes:
+        parts = []
+        while k:
+            if not self._fill():
+                raise ValueError("short")
+            take = self.buf[self.off:self.off + k]
+            self.off += len(take)
+            self.pos += len(take)
+            k -= len(take)
+            parts.append(take)
+        return b"".join(parts)
+
+    def skip(self, k: int) -> None:
+        while k:
+            if not self._fill():
+                raise ValueError("short")
+            n = min(k, len(self.buf) - self.off)
+            self.off += n
+            self.pos += n
+            k -= n
+
+    def peek(self, k: int) -> bytes:
+        self._fill()
+        return self.buf[self.off:self.off + k]
+
+    def drain(self) -> None:
+        for _ in self.it:
+            pass
+
+
+def _tag(src: _Bytes, e: str) -> tuple[int, int, bytes | None]:
+    """(type, byte count, small-element payload or None) of the next element tag."""
+    first, second = struct.unpack(e + "II", src.read(8))
+    if first >> 16:  # small data element: the data is in the tag's second word
+        return first & 0xFFFF, first >> 16, struct.pack(e + "I", second)
+    return first, second, None
+
+
+def _sub(src: _Bytes, e: str, max_n: int) -> tuple[int, bytes]:
+    t, n, small = _tag(src, e)
+    if small is not None:
+        return t, small[:n]
+    if n > max_n:
+        raise ValueError("a header element too large")
+    data = src.read(n)
+    src.skip((8 - n % 8) % 8)
+    return t, data
+
+
+def _walk_matrix(path: Path, src: _Bytes, nbytes: int, e: str, depth: int, where: str = "") -> None:
+    """Check one miMATRIX element (its tag already read) against the layout scipy will read: array
+    flags, dims and name well formed; a known class; then exactly the sub-elements that class has
+    (real and imaginary parts, sparse indices, cell and struct members), each of a known type and
+    within its element; nesting bounded. Objects, function handles and opaque classes are skipped
+    at the top level (the class checks refuse them) and refused inside cells and structs."""
+    name = where or "?"
+    try:
+        if nbytes == 0:  # an empty array in a cell or struct
+            return
+        end = src.pos + nbytes
+        t, flags = _sub(src, e, 8)
+        if t != _MI_UINT32 or len(flags) < 4:
+            raise ValueError("bad array flags")
+        word = struct.unpack(e + "I", flags[:4])[0]
+        cls, is_complex = word & 0xFF, bool(word & 0x0800)
+        t, dims = _sub(src, e, 4096)
+        if t != _MI_INT32 or len(dims) < 8 or len(dims) % 4:
+            raise ValueError("bad dimensions")
+        t, raw = _sub(src, e, 1 << 16)
+        if t != _MI_INT8:
+            raise ValueError("bad name")
+        if not where:
+            name = raw.decode("ascii", "replace")[:64] or "?"
+        if len(dims) // 4 > limit("MAX_ARRAY_DIMS"):
+            raise FormatError(f"{path}: variable {name}: {len(dims) // 4} dimensions, more than the limit of "
+                              f"{limit('MAX_ARRAY_DIMS')} (XNN_LIMIT_MAX_ARRAY_DIMS)")
+        if not 1 <= cls <= 18:
+            raise FormatError(f"{path}: variable {name}: unknown MATLAB class {cls}")
+        if depth > limit("MAX_NESTING"):
+            raise FormatError(f"{path}: variable {name}: nested deeper than {limit('MAX_NESTING')} levels")
+        shape = struct.unpack(f"{e}{len(dims) // 4}i", dims)
+        if any(d < 0 for d in shape):
+            raise ValueError("negative dimensions")
+        count = 1
+        for d in shape:
+            count *= d
+
+        def data(what: str) -> None:
+            t, n, small = _tag(src, e)
+            if t not in _MI_TYPES:
+                raise FormatError(f"{path}: variable {name}: unknown MAT data type {t} for {what}")
+            if small is None:
+                pad = (8 - n % 8) % 8
+                if src.pos + n > end:
+                    raise ValueError(f"{what} runs past its matrix")
+                src.skip(n + pad if src.pos + n + pad <= end else n)
+
+        def members(k: int) -> None:
+            if k * 8 > end - src.pos:
+                raise ValueError(f"{k} members do not fit in {end - src.pos} bytes")
+            for _ in range(k):
+                t, n, small = _tag(src, e)
+                if t != _MI_MATRIX or small is not None or src.pos + n > end:
+                    raise ValueError("a cell or struct member that is not a matrix")
+                _walk_matrix(path, src, n, e, depth + 1, name)
+
+        if cls in (3, 16, 17, 18):  # object, function handle, opaque, object from matrix
+            if depth:
+                raise FormatError(f"{path}: variable {name}: holds a function handle or opaque object; "
+                                  f"MATLAB objects, function handles and opaque classes are not accepted")
+            src.skip(end - src.pos)
+            return
+        if cls == 1:  # cell
+            members(count)
+        elif cls == 2:  # struct
+            t, ln = _sub(src, e, 8)
+            if t != _MI_INT32 or len(ln) != 4:
+                raise ValueError("bad field name length")
+            width = struct.unpack(e + "i", ln)[0]
+            t, names = _sub(src, e, 1 << 24)
+            if t != _MI_INT8 or width <= 0 and names or width > 0 and len(names) % width:
+                raise ValueError("bad field names")
+            n_fields = len(names) // width if width > 0 else 0
+            if not n_fields and count > 65536:  # scipy makes one object per element even without fields
+                raise ValueError(f"a struct array of {count} elements without fields")
+            members(count * n_fields)
+        elif cls == 5:  # sparse: row indices, column starts, values (and imaginary values)
+            for what in ("row indices", "column starts", "values") + (("imaginary values",) if is_complex else ()):
+                data(what)
+        else:  # char and numeric
+            data("the data")
+            if is_complex:
+                data("the imaginary part")
+        if src.pos != end:
+            raise ValueError("element sizes disagree")
+    except (ValueError, struct.error) as err:
+        raise FormatError(f"{path}: variable {name}: corrupt matrix ({err})") from None
 
 
 # MATLAB classes that are never plain data: objects, function handles, opaque (string, table...)
@@ -110,6 +319,17 @@ def _subelement(buf: bytes, at: int, e: str) -> tuple[int, bytes, int]:
         return first & 0xFFFF, buf[at + 4:at + 4 + (first >> 16)], at + 8
     end = at + 8 + second
     return first, buf[at + 8:end], at + 8 + ((second + 7) // 8) * 8
+
+
+def _var_name(payload: bytes, e: str) -> str:
+    """The name of a matrix element from its first bytes, or ``?``."""
+    try:
+        _, _, at = _subelement(payload, 0, e)
+        _, _, at = _subelement(payload, at, e)
+        _, raw, _ = _subelement(payload, at, e)
+        return raw.decode("ascii", "replace")[:64] or "?"
+    except (ValueError, struct.error):
+        return "?"
 
 
 def _check_class(path: Path, payload: bytes, e: str) -> None:
@@ -129,35 +349,6 @@ def _check_class(path: Path, payload: bytes, e: str) -> None:
         raise FormatError(f"{path}: variable {name}: unknown MATLAB class {cls}")
     if cls == 5:
         raise FormatError(f"{path}: variable {name}: sparse arrays are not accepted")
-
-
-def _inflated_size(path: Path, f, nbytes: int, cap: int) -> tuple[int, bytes]:
-    """Inflate one compressed element with a cap; returns its size and its first 512 bytes."""
-    d = zlib.decompressobj()
-    out, left, head = 0, nbytes, b""
-
-    def take(b: bytes) -> int:
-        nonlocal head
-        if len(head) < 512:
-            head += b[:512 - len(head)]
-        return len(b)
-
-    try:
-        while left:
-            chunk = f.read(min(left, 1 << 20))
-            left -= len(chunk)
-            out += take(d.decompress(chunk, max(cap - out + 1, 1)))
-            while d.unconsumed_tail and out <= cap:
-                out += take(d.decompress(d.unconsumed_tail, max(cap - out + 1, 1)))
-            if out > cap:
-                raise FormatError(f"{path}: compressed data inflates past the limit of the remaining "
-                                  f"{max(cap, 0)} bytes")
-        out += take(d.flush())
-    except zlib.error as e:
-        raise FormatError(f"{path}: corrupt compressed element ({e})") from None
-    if not d.eof:
-        raise FormatError(f"{path}: truncated compressed element")
-    return out, head
 
 
 # ------------------------------------------------------------------------------ normalize

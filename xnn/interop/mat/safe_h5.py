@@ -263,6 +263,8 @@ class H5File:
                 if not refs or tid.get_size() != 8 or not tid.equal(h5t.STD_REF_OBJ):
                     self.fail(where, "HDF5 references other than object references are refused")
             elif tclass not in (h5t.INTEGER, h5t.FLOAT):
+                self.fail(where, "an HDF5 datatype that is not a number; refused")
+            elif ds.dtype.kind not in "biuf":  # raises for float formats NumPy cannot hold
                 self.fail(where, f"HDF5 datatype {ds.dtype} is not a number; refused")
             if ds.shape is None:
                 self.fail(where, "an HDF5 dataset with a null dataspace; refused")

@@ -176,6 +176,18 @@ def _v5_declares_huge(path: Path) -> Path:
     return path
 
 
+def _v5_unknown_type(path: Path) -> Path:
+    """x's data element has type 265: scipy's parser indexed a table with it (a segmentation fault)."""
+    import scipy.io
+
+    scipy.io.savemat(path, {"x": np.zeros((6, 4))}, do_compression=False)
+    data = bytearray(path.read_bytes())
+    at = data.index((9).to_bytes(4, "little") + (192).to_bytes(4, "little"), 128)  # miDOUBLE, 6*4*8 bytes
+    data[at:at + 4] = (265).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 # ------------------------------------------------------------------ xnn .mat files for import
 def exported_mat73(path: Path) -> Path:
     """A real xnn v7.3 export of the tiny spec."""
@@ -373,6 +385,7 @@ CASES: list[Case] = [
           field="features[1, 2]"),
     # -------- .mat v5 headers that lie
     _file("files_mat5_declares_huge.mat", _v5_declares_huge, field="XNN_LIMIT_MAX_ARRAY_BYTES"),
+    _file("files_mat5_unknown_type.mat", _v5_unknown_type, field="unknown MAT data type 265"),
     # -------- xnn import of .mat files
     Case("files_import_mat73_external_storage", lambda ctx: _import_external(ctx.dir / "w.mat"), _import,
          field="external"),

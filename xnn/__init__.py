@@ -14,6 +14,13 @@ from .spec import Spec, from_dict, load_spec
 from .weights import load_weights, save_weights
 
 
+def fit(spec, backend: str = "torch", **kwargs):
+    """Train a spec (see :func:`xnn.train.fit`); the backend's framework is imported only here."""
+    from .train import fit as _fit
+
+    return _fit(spec, backend, **kwargs)
+
+
 def from_keras(model):
     """A Keras 3 Sequential or functional model as ``(spec_dict, params)`` (see
     :func:`xnn.interop.keras.from_keras`); keras is imported only when this is called."""
@@ -24,6 +31,6 @@ def from_keras(model):
 
 __all__ = [
     "DataError", "FormatError", "ParityError", "Spec", "SpecError", "TrainingError", "XnnError",
-    "__version__", "from_dict", "from_keras", "init_params", "load_spec", "load_weights", "reference_forward",
+    "__version__", "fit", "from_dict", "from_keras", "init_params", "load_spec", "load_weights", "reference_forward",
     "save_weights",
 ]

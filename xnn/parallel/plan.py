@@ -113,9 +113,6 @@ def check_parallel(spec: "Spec") -> list[str]:
         if p.stages is not None:
             errs.append("parallel.stages: needs mode: model (received stages with mode: none)")
         return errs
-    if spec.train.early_stopping is not None:
-        errs.append("train.early_stopping: not available in parallel runs yet (parallel.mode: "
-                    f"{p.mode}); train with a fixed number of epochs")
     if not p.sync and p.mode != "data":
         errs.append(f"parallel.sync: asynchronous SGD (sync: false) needs mode: data; mode: {p.mode} cannot run it")
     if p.mode == "data":

@@ -58,6 +58,8 @@ class ArrayData:
 
 
 def _as_data(data) -> ArrayData:
+    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(a, np.ndarray) for a in data):
+        data = [tuple(data)]  # fit(spec, data=(x, y)): a train split only
     if isinstance(data, (tuple, list)) and data and isinstance(data[0], (tuple, list)):
         parts = list(data) + [None] * (3 - len(data))
         data = ArrayData(*parts[:3])

@@ -68,10 +68,11 @@ def _check(model, x, dtype: str = "float64"):
 
 # ------------------------------------------------------------------------------ models
 def cnn_residual():
-    """Conv (same, stride 2 with an even kernel, dilation, groups), BatchNorm, a depthwise
+    """ZeroPadding + Conv, Conv (same, stride 2 with an even kernel, dilation, groups), BatchNorm, a depthwise
     conv, a residual Add, max/avg pooling with same padding, Flatten, Dropout, Dense."""
     inp = keras.Input((9, 10, 3))
-    x = L.Conv2D(6, 3, padding="same", activation="relu", name="stem")(inp)
+    x = L.ZeroPadding2D(((1, 1), (2, 2)))(inp)  # folded into the valid conv's padding
+    x = L.Conv2D(6, 3, activation="relu", name="stem")(x)
     x = L.BatchNormalization(momentum=0.9, epsilon=1e-3, name="stem_bn")(x)
     y = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw")(x)
     y = L.Conv2D(6, 1, groups=2, name="pw")(y)
@@ -180,6 +181,7 @@ def test_semantics_converted(f64):
     assert bn["type"] == "BatchNorm" and bn["momentum"] == 0.1 and bn["eps"] == 1e-3  # Keras m=0.9
     assert nodes["stem_relu"] == {"type": "Activation", "fn": "relu", "name": "stem_relu"}  # own node
     assert nodes["dw"]["groups"] == 6 and nodes["dw"]["filters"] == 12  # depthwise = groups C
+    assert nodes["stem"]["padding"] == [1, 2] and "inputs" not in nodes["stem"]  # ZeroPadding folded
     assert spec["train"]["dtype"] == "float64" and spec["input"]["dtype"] == "float64"
 
 
@@ -201,6 +203,9 @@ def test_refusals_listed_at_once():
 
 
 def test_refuses_shared_layers_and_unexact_settings():
+    m = keras.Sequential([keras.Input((6, 6, 2)), L.ZeroPadding2D(1, name="zp"), L.MaxPooling2D(name="mp")])
+    with pytest.raises(FormatError, match="reads the ZeroPadding layer 'zp'"):
+        xnn.from_keras(m)
     inp = keras.Input((4, 3))
     d = L.Dense(3, name="shared")
     with pytest.raises(FormatError, match="called 2 times"):

@@ -20,11 +20,12 @@ from typing import Callable
 import numpy as np
 
 from ...errors import FormatError, SpecError, XnnError
-from .layers import CONVERTERS, HINTS, Unsupported
+from .layers import CONVERTERS, HINTS, Unsupported, conv, depthwise, separable
 from .safety import check_objects
 
 _BAD = re.compile(r"[^A-Za-z0-9_]")
 MAX_LAYER_ERRORS = 50
+_PAD_READERS = (conv, depthwise, separable)  # what a ZeroPadding may feed (folded into its padding)
 
 
 class _Refused(Exception):
@@ -120,13 +121,16 @@ class Builder:
         self.native: dict[str, tuple[list, str]] = {}  # xnn node -> (weights, keras layer name)
         self.used = {"input"}
         self.reserved: set[str] = set()
+        self.pads: dict[str, tuple[str, list]] = {}  # ZeroPadding placeholder -> (input, pads)
 
-    def fresh(self, hint: str) -> str:
+    def fresh(self, hint: str, own: bool = False) -> str:
+        """A free node name from ``hint``; names of Keras layers still to come are kept for them
+        (``own``: this is a Keras layer's own name)."""
         base = _BAD.sub("_", hint)[:56] or "layer"
         if not re.match(r"[A-Za-z_]", base):
             base = "_" + base[:55]
         name, i = base, 1
-        while name in self.used or (name in self.reserved and name != hint):
+        while name in self.used or (not own and name in self.reserved):
             name, i = f"{base}_{i}", i + 1
         self.used.add(name)
         return name
@@ -144,6 +148,12 @@ class Builder:
         return n
 
     current = ""
+
+    def pad(self, x: str, pads: list, lay: "KerasLayer") -> str:
+        """A ZeroPadding's output: a placeholder that only a valid convolution may read."""
+        key = f"\0pad:{lay.name}"
+        self.pads[key] = (x, pads)
+        return key
 
     def last_axis_check(self, lay: KerasLayer, ax: int) -> None:
         s = lay.input_shape()
@@ -214,14 +224,14 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
     spec_input, input_dtype = inp
     order, producers = graph
     names = {}
-    b.reserved = {_BAD.sub("_", lay.name)[:56] for lay in order}
+    b.reserved = {_BAD.sub("_", lay.name)[:56] or "layer" for lay in order}
     problems: list[str] = []
     dtypes = set()
     tensor = {}  # keras layer name -> xnn node name of its output
     tensor[spec_input.pop("_keras_name")] = "input"
     for lay in order:
         lay.b = b
-        lay.xname = b.fresh(lay.name)
+        lay.xname = b.fresh(lay.name, own=True)
         names[lay.name] = lay.xname
         d = _dtype_name(lay.cfg.get("dtype"))
         if d is not None:
@@ -235,6 +245,10 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
             xs = []
             for ref in producers[lay.name]:
                 xs.append(tensor[ref])
+            padded = [x for x in xs if x in b.pads]
+            if padded and (fn not in _PAD_READERS or len(padded) != len(xs)):
+                lay.fail(f"reads the ZeroPadding layer {padded[0].split(':', 1)[1]!r}; xnn folds zero "
+                         f"padding into a following valid convolution only")
             lay.args = [tensor[r] for r in lay._arg_refs]
             lay.kwargs = {k: (tensor[v] if k in ("query", "value", "key") and isinstance(v, str) else v) for k, v in lay._kwargs.items()}
             b.current = lay.name
@@ -246,6 +260,8 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
         extra = len(problems) - MAX_LAYER_ERRORS
         problems = problems[:MAX_LAYER_ERRORS] + ([f"... and {extra} more"] if extra > 0 else [])
         raise FormatError(problems, source=where)
+    if tensor[order[-1].name] in b.pads:
+        raise FormatError(f"the model ends in the ZeroPadding layer {order[-1].name!r}, which xnn has no layer for")
     if not b.layers or b.layers[-1]["name"] != tensor[order[-1].name]:
         raise FormatError("the model's output is its input (no layer computes anything)")
     f64 = "float64" in dtypes
@@ -344,9 +360,9 @@ def _sequential(cfg: dict, entries: list[dict]):
         if lay.cls == "InputLayer":
             raise FormatError("a Sequential model with a second InputLayer")
         lay._arg_refs, lay._kwargs = [prev], {}
-        producers[lay.name] = [prev]
-        if lay.name in producers and order and any(o.name == lay.name for o in order):
+        if lay.name in producers:
             raise FormatError(f"two layers are named {lay.name!r}")
+        producers[lay.name] = [prev]
         order.append(lay)
         prev = lay.name
     if not order:

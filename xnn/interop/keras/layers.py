@@ -142,19 +142,53 @@ def _conv_padding(lay, nd: int):
     return p
 
 
-def _conv_common(lay, nd: int) -> dict:
+def _conv_common(lay, nd: int, xs: list) -> dict:
     channels_last(lay)
     _no_lora(lay)
     k = _ints(lay, "kernel_size", nd)
     s = _ints(lay, "strides", nd, 1)
     d = _ints(lay, "dilation_rate", nd, 1)
-    return {"kernel_size": _one(k), "strides": _one(s), "padding": _conv_padding(lay, nd), "dilation": _one(d)}
+    padding = _conv_padding(lay, nd)
+    pads = lay.b.pads.get(xs[0])
+    if pads is not None:  # ZeroPadding -> valid conv: the conv's explicit (symmetric) padding
+        src, pp = pads
+        if padding != "valid":
+            lay.fail("follows a ZeroPadding layer and has padding='same'; xnn folds explicit padding "
+                     "into valid-padded convolutions only")
+        if len(pp) != nd:
+            lay.fail(f"follows a ZeroPadding of rank {len(pp)}")
+        padding = _one([lo for lo, _ in pp])
+        xs[0] = src
+    return {"kernel_size": _one(k), "strides": _one(s), "padding": padding, "dilation": _one(d)}
+
+
+@converts("ZeroPadding1D", "ZeroPadding2D")
+def zero_padding(b, lay, xs):
+    """Not a node: remembered and folded into the (valid) convolution that reads it, when the pads
+    are symmetric (xnn's explicit conv padding is symmetric per axis)."""
+    channels_last(lay)
+    nd = 1 if lay.cls == "ZeroPadding1D" else 2
+    p = lay.get("padding", 1)
+    if isinstance(p, int) and not isinstance(p, bool):
+        pp = [(p, p)] * nd
+    elif isinstance(p, (list, tuple)) and len(p) == nd and all(isinstance(i, int) for i in p) and nd == 2:
+        pp = [(int(i), int(i)) for i in p]
+    elif isinstance(p, (list, tuple)) and nd == 1 and len(p) == 2 and all(isinstance(i, int) for i in p):
+        pp = [(int(p[0]), int(p[1]))]
+    elif isinstance(p, (list, tuple)) and len(p) == nd and all(
+            isinstance(q, (list, tuple)) and len(q) == 2 and all(isinstance(i, int) for i in q) for q in p):
+        pp = [(int(q[0]), int(q[1])) for q in p]
+    else:
+        lay.fail(f"padding={p!r}")
+    if any(lo != hi or lo < 0 for lo, hi in pp):
+        lay.fail(f"asymmetric padding {pp}: xnn's explicit conv padding is symmetric per axis")
+    return b.pad(xs[0], pp, lay)
 
 
 @converts("Conv1D", "Conv2D")
 def conv(b, lay, xs):
     nd = 1 if lay.cls == "Conv1D" else 2
-    f = _conv_common(lay, nd)
+    f = _conv_common(lay, nd, xs)
     use_bias = bool(lay.get("use_bias", True))
     w = _n_weights(lay, lay.weights(), 2 if use_bias else 1)
     y = b.add(_lean({"type": lay.cls, "filters": lay.int("filters"), **f, "groups": lay.int("groups", 1),
@@ -176,7 +210,7 @@ def _depthwise_kernel(lay, k) -> tuple[np.ndarray, int, int]:
 @converts("DepthwiseConv1D", "DepthwiseConv2D")
 def depthwise(b, lay, xs):
     nd = 1 if lay.cls == "DepthwiseConv1D" else 2
-    f = _conv_common(lay, nd)
+    f = _conv_common(lay, nd, xs)
     use_bias = bool(lay.get("use_bias", True))
     w = _n_weights(lay, lay.weights(), 2 if use_bias else 1)
     kernel, c, m = _depthwise_kernel(lay, w[0])
@@ -190,7 +224,7 @@ def depthwise(b, lay, xs):
 @converts("SeparableConv1D", "SeparableConv2D")
 def separable(b, lay, xs):
     nd = 1 if lay.cls == "SeparableConv1D" else 2
-    f = _conv_common(lay, nd)
+    f = _conv_common(lay, nd, xs)
     use_bias = bool(lay.get("use_bias", True))
     w = _n_weights(lay, lay.weights(), 3 if use_bias else 2)
     kernel, c, m = _depthwise_kernel(lay, w[0])
@@ -480,7 +514,6 @@ def attention(b, lay, xs):
 HINTS = {
     "Lambda": "a Lambda layer holds Python code; xnn never runs code from a model",
     "Masking": "Keras's implicit mask propagation; xnn masks are explicit (a SequenceMask node)",
-    "ZeroPadding2D": "explicit padding layers are not supported; use padding='same' on the conv",
     "GlobalMaxPooling1D": "xnn has no global max pooling", "GlobalMaxPooling2D": "xnn has no global max pooling",
     "InputLayer": "a second input: xnn models have one input",
     "Functional": "a nested model: xnn imports one flat model", "Sequential": "a nested model: xnn imports one flat model",

@@ -51,7 +51,7 @@ def run(backend: str, spec: dict, nprocs: int, steps: int, tmp: Path, tag: str) 
     d.mkdir()
     (d / "spec.yaml").write_text(yaml.safe_dump(spec))
     cmd = python_cmd("xnn.parallel.worker", "--backend", backend, "--spec", str(d / "spec.yaml"), "--out", str(d / "run"),
-                     "--max-steps", str(steps), "--no-resume")
+                     "--max-steps", str(steps), "--quiet")
     port = free_port()
     env = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
     res = run_local([cmd] * nprocs, [{**env, **(torch_env(r, nprocs, port) if backend == "torch" else {})} for r in range(nprocs)],

@@ -5,7 +5,6 @@ them (process groups, SIGTERM then SIGKILL) on failure, timeout or interruption.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -69,25 +68,10 @@ def launch_torch(n: int, cmd: list[str], timeout_s: float = 90, env: dict | None
 
 
 def torch_reference(spec_d: dict, steps: int) -> dict[str, np.ndarray]:
-    """One process, the Trainer on whole batches of the same order, ``steps`` optimizer steps."""
+    """One process, the same fit on whole batches of the same order, ``steps`` optimizer steps."""
     import xnn
-    B = importlib.import_module("xnn.backends.torch.build")
-    from xnn.backends.torch.train import Trainer, configure
-    from xnn.data import batches, load, n_batches
 
-    spec = xnn.from_dict({**spec_d, "parallel": {}})
-    configure(spec.train)
-    data = load(spec)
-    model = B.build(spec, None, "float64")
-    tr = Trainer(spec, model, "float64", n_batches(len(data.train[0]), spec.train.batch_size))
-    done = 0
-    for epoch in range(spec.train.epochs):
-        for xb, yb in batches(*data.train, spec.train.batch_size, spec.train.seed, epoch, spec.data.shuffle):
-            tr.train_step(xb, yb)
-            done += 1
-            if done == steps:
-                return B.get_params(model)
-    return B.get_params(model)
+    return xnn.fit(xnn.from_dict({**spec_d, "parallel": {}}), "torch", max_steps=steps, progress=False).params
 
 
 def assert_params_close(a: dict, b: dict, rtol: float = RTOL) -> None:
@@ -108,28 +92,10 @@ def launch_one(cmd: list[str], timeout_s: float = 120, env: dict | None = None) 
 
 
 def keras_reference(spec_d: dict, steps: int) -> dict[str, np.ndarray]:
-    """One process (run in a subprocess by the tests), Keras Trainer on whole batches."""
+    """One process, Keras, the same fit on whole batches, ``steps`` optimizer steps."""
     import xnn
-    from xnn.backends import get
 
-    get("keras")  # imports torch first (OpenMP order)
-    from xnn.backends.keras.build import build, get_params
-    from xnn.backends.keras.train import Trainer, configure
-    from xnn.data import batches, load, n_batches
-
-    spec = xnn.from_dict({**spec_d, "parallel": {}})
-    configure(spec.train)
-    data = load(spec)
-    model = build(spec, None, "float64")
-    tr = Trainer(spec, model, "float64", n_batches(len(data.train[0]), spec.train.batch_size))
-    done = 0
-    for epoch in range(spec.train.epochs):
-        for xb, yb in batches(*data.train, spec.train.batch_size, spec.train.seed, epoch, spec.data.shuffle):
-            tr.train_step(xb, yb)
-            done += 1
-            if done == steps:
-                return get_params(model)
-    return get_params(model)
+    return xnn.fit(xnn.from_dict({**spec_d, "parallel": {}}), "keras", max_steps=steps, progress=False).params
 
 
 def digits_cnn(**parallel) -> dict:

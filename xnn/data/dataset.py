@@ -222,10 +222,14 @@ def split_indices(n: int, val: float, test: float, seed: int, labels: np.ndarray
     return tuple(rng.permutation(np.concatenate(g)).astype(np.int64) for g in (tr, va, te))  # type: ignore[return-value]
 
 
-def hash_arrays(arrays: list[np.ndarray]) -> str:
-    """sha256 over each array's dtype, shape and C-order bytes."""
+def hash_arrays(arrays: list[np.ndarray | None]) -> str:
+    """sha256 over each array's dtype, shape and C-order bytes (None: a missing split). The one
+    data hash of a run (manifest ``data_sha256``), whichever path loaded the data."""
     h = hashlib.sha256()
     for a in arrays:
+        if a is None:
+            h.update(b"none")
+            continue
         a = np.ascontiguousarray(a)
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(a.tobytes())

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,6 +296,7 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
 
     prog = _Progress(progress, t.epochs, steps_per_epoch)
     done = False
+    t0 = time.perf_counter()
     try:
         with _Interrupt() as intr:
             for epoch in range(st["epoch"], t.epochs):
@@ -393,6 +395,7 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                           man={**_manifest(spec, backend, data_hash, engine), **extra, "status": "finished"},
                           metrics={"history": st["history"], "test": test, "best_epoch": result.best_epoch,
                                    "stopped_early": result.stopped_early, "steps": int(engine.step),
+                                   "seconds": round(time.perf_counter() - t0, 3),
                                    **({"staleness": engine.summary()} if hasattr(engine, "summary") else {}),
                                    "status": "finished"})
     engine.barrier()

@@ -47,16 +47,10 @@ def sha256_file(path: str | Path) -> str:
 
 
 def hash_arrays(*arrays) -> str:
-    """sha256 over arrays (dtype, shape and bytes of each; None allowed)."""
-    h = hashlib.sha256()
-    for a in arrays:
-        if a is None:
-            h.update(b"none")
-            continue
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    """sha256 over arrays (None allowed): :func:`xnn.data.hash_arrays`, the one data hash."""
+    from ..data.dataset import hash_arrays as _hash
+
+    return _hash(list(arrays))
 
 
 def manifest(spec, backend: str, data_hash: str | None) -> dict:

@@ -9,6 +9,53 @@ import json
 import os
 
 
+class TrainerEngine:
+    """What the Keras engines built on one ``Trainer`` (``self.trainer``, ``self.model``) share:
+    position, lr, evaluation, weights and state through the Trainer; every process that runs fit
+    holds the same weights, so decisions need no exchange."""
+
+    rank, world = 0, 1
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    def lr(self) -> float:
+        return float(self.trainer.lr())
+
+    def evaluate(self, x, y) -> dict[str, float]:
+        return self.trainer.evaluate(x, y)
+
+    def get_params(self) -> dict:
+        from ..build import get_params
+
+        return get_params(self.model)
+
+    def set_params(self, params: dict) -> None:
+        from ..build import set_params
+
+        set_params(self.model, params)
+
+    def state(self) -> dict:
+        return {**self.trainer.optimizer_state(), **self.trainer.rng_state()}
+
+    def load_state(self, state: dict) -> None:
+        self.trainer.load_optimizer_state(state)
+        self.trainer.load_rng_state(state)
+
+    def share(self, obj):
+        return obj
+
+    def flush(self) -> list:
+        return []
+
+    def barrier(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class _Server:
     """A parameter-server cluster's worker or ps task: nothing to drive, it serves."""
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ....errors import TrainingError
 from ....parallel.plan import loss_norm, shard
+from .engine import TrainerEngine
 
 
 def logical_cpus(n: int) -> None:
@@ -99,7 +100,7 @@ def _sync_class():
     return _SYNC_CLS[0]
 
 
-class MirroredEngine:
+class MirroredEngine(TrainerEngine):
     """fit's engine (:mod:`xnn.train.engine`): the Keras Trainer under ``strategy.run``. With
     several worker processes (MultiWorkerMirroredStrategy) every rank holds the same weights, so
     each evaluates by itself and takes the same decisions without exchanging them."""
@@ -161,13 +162,6 @@ class MirroredEngine:
             out.append((xr, yr, loss_norm(self.spec, yr, self.cw) / total))
         return out
 
-    @property
-    def step(self) -> int:
-        return self.trainer.step
-
-    def lr(self) -> float:
-        return float(self.trainer.lr())
-
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list:
         from ....train.engine import Settled, batch_metrics
 
@@ -203,32 +197,6 @@ class MirroredEngine:
         got = self.strategy.reduce(tf.distribute.ReduceOp.SUM, self.strategy.run(lambda: tf.identity(v)), axis=None)
         return [float(a) for a in got.numpy()]
 
-    def get_params(self) -> dict[str, np.ndarray]:
-        from ..build import get_params
-
-        return get_params(self.model)
-
-    def set_params(self, params: dict[str, np.ndarray]) -> None:
-        from ..build import set_params
-
-        set_params(self.model, params)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {**self.trainer.optimizer_state(), **self.trainer.rng_state()}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.trainer.load_optimizer_state(state)
-        self.trainer.load_rng_state(state)
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        return self.trainer.evaluate(x, y)  # every rank: equal weights give equal answers
-
-    def share(self, obj):
-        return obj  # every rank computed the same value
-
-    def flush(self) -> list:
-        return []
-
     def barrier(self) -> None:
         if self.multi:  # a tiny all-reduce is MWMS's barrier
             with self._collectives():
@@ -249,5 +217,3 @@ class MirroredEngine:
             raise TrainingError(f"lost contact with a peer worker ({type(e).__name__}): it exited or the "
                                 f"network failed") from None
 
-    def close(self) -> None:
-        pass

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from .engine import TrainerEngine
+
 
 def role() -> tuple[str, int]:
     cfg = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
@@ -41,12 +43,10 @@ def serve_forever() -> None:
     server.join()
 
 
-class AsyncEngine:
+class AsyncEngine(TrainerEngine):
     """The chief's engine for :func:`xnn.train.fit`: each global batch of the single-process order
     becomes one closure on the cluster; ``train_step`` returns the updates of a window once all
     of it has landed, ``flush`` the rest (so checkpoints hold exactly the batches handed in)."""
-
-    rank, world = 0, 1
 
     def __init__(self, spec, data, params: dict | None = None):
         import tensorflow as tf
@@ -95,13 +95,6 @@ class AsyncEngine:
         self.log = StalenessLog(p.max_staleness, exact_bound=False)
         self.inflight: collections.deque = collections.deque()
 
-    @property
-    def step(self) -> int:
-        return self.trainer.step
-
-    def lr(self) -> float:
-        return float(self.trainer.lr())
-
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list:
         tf = self.tf
         xt, yt = self.trainer._tensors(xb, yb)
@@ -126,32 +119,6 @@ class AsyncEngine:
             mets = batch_metrics(self.spec, np.asarray(outputs), yb) if self.spec.train.metrics else {}
             out.append(Settled(float(loss), len(yb), mets))
         return out
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        return self.trainer.evaluate(x, y)
-
-    def get_params(self) -> dict[str, np.ndarray]:
-        from ..build import get_params
-
-        return get_params(self.model)
-
-    def set_params(self, params: dict[str, np.ndarray]) -> None:
-        from ..build import set_params
-
-        set_params(self.model, params)  # the variables live on the ps: assigned from here
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {**self.trainer.optimizer_state(), **self.trainer.rng_state()}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        self.trainer.load_optimizer_state(state)
-        self.trainer.load_rng_state(state)
-
-    def share(self, obj):
-        return obj
-
-    def barrier(self) -> None:
-        pass
 
     def summary(self) -> dict:
         return self.log.summary()

@@ -9,6 +9,9 @@ PIP="python -m pip"
 $PIP install -q --upgrade pip
 $PIP install -q "torch==2.13.0" || $PIP install -q "torch>=2.3"
 $PIP install -q tensorflow-cpu "keras>=3.3" "onnx>=1.15" "onnxruntime>=1.17" onnxscript tf2onnx h5py matplotlib
+# onnx2torch without its torchvision dependency (used only by its NMS/RoIAlign converters; it
+# would pull another torch build): the tests put a stand-in torchvision on sys.path
+$PIP install -q --no-deps "onnx2torch>=1.5"
 $PIP install -q -e ".[test]"
 if ! command -v octave-cli >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then

@@ -10,7 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.parity.harness import all_cases, assert_close, case_input, case_spec
 from xnn.errors import FormatError
 from xnn.init import init_params
-from xnn.interop.onnx import export_onnx, import_onnx
+from xnn.interop.onnx import export_onnx, import_onnx, max_opset
 from xnn.reference import forward
 from xnn.spec import from_dict
 
@@ -24,7 +24,10 @@ CASES = [c for c in all_cases() if c[0] not in EXPECTED_MISSING and c[0] not in 
 def test_roundtrip_same_weights_and_outputs(kind, case, cid, tmp_path):
     spec = case_spec(kind, case, "float32")
     params = init_params(spec, seed=4)
-    path = export_onnx(spec, params, tmp_path / "m.onnx")
+    # gelu below opset 20 is written as its Erf/tanh formula, which the importer does not fold back
+    # yet (docs/onnx.md, Limitations): those cases round-trip at the newest opset (the Gelu op)
+    gelu = any(n.kind == "Activation" and n.layer.fn in ("gelu", "gelu_tanh") for n in spec.nodes)
+    path = export_onnx(spec, params, tmp_path / "m.onnx", opset=max_opset() if gelu else None)
     sd, back = import_onnx(path)
     spec2 = from_dict(sd)
     assert spec2.input_shape == spec.input_shape and [n.kind for n in spec2.nodes] == [n.kind for n in spec.nodes]

@@ -1,8 +1,11 @@
-"""``xnn export RUN_DIR|SPEC --onnx model.onnx [--opset N] [--via torch|keras] [--mat model.mat]``.
+"""``xnn export RUN_DIR|SPEC --onnx model.onnx [--opset N | --target T] [--via torch|keras] [--mat model.mat]``.
 
 A run folder exports its trained weights (spec.yaml + weights.safetensors); a spec file alone
 exports its seeded initial weights. ``--via`` uses the framework's own ONNX exporter instead of
-xnn's direct writer (for comparison). Every file is written atomically.
+xnn's direct writer (for comparison). ``--target onnxruntime|onnx2torch|matlab|tensorflow`` picks
+the opset that consumer reads and first reports, by layer, what it cannot read (nothing is written
+then). A run's fitted preprocessing goes into the ONNX metadata (``xnn_preprocess``), so that
+``xnn import`` restores it. Every file is written atomically.
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ HELP = "export a run or spec to ONNX (--onnx) and/or MATLAB .mat (--mat)"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="run folder (spec.yaml + weights.safetensors) or spec file (initial weights)")
     p.add_argument("--onnx", metavar="FILE", help="write an ONNX model here")
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: newest onnxruntime supports)")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: 17, which every target reads)")
+    p.add_argument("--target", choices=["onnxruntime", "onnx2torch", "matlab", "tensorflow"], default=None,
+                   help="write the opset this consumer reads; refuse (by layer) what it cannot read")
     p.add_argument("--via", choices=["torch", "keras"], default=None,
                    help="export through the framework's own ONNX exporter instead of xnn's writer")
     p.add_argument("--mat", metavar="FILE", help="write a MATLAB/Octave .mat file here")
@@ -55,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise FormatError("nothing to do: give --onnx FILE and/or --mat FILE")
     if args.via and not args.onnx:
         raise FormatError("--via needs --onnx FILE")
+    if args.target and (not args.onnx or args.via or args.opset is not None):
+        raise FormatError("--target needs --onnx FILE, and neither --via nor --opset")
     if args.onnx and args.mat and os.path.abspath(args.onnx) == os.path.abspath(args.mat):
         raise OutputError(f"{args.onnx}: --onnx and --mat name the same file")
     src = Path(args.source)
@@ -62,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     for flag, target in (("--onnx", args.onnx), ("--mat", args.mat)):
         if target:  # checked before any work, so a refusal changes nothing
             check_output_file(Path(target), force=args.force, protected=protected, flag=flag)
-    spec, params, kind, _ = load_source(args.source, args.overrides)
+    spec, params, kind, run_dir = load_source(args.source, args.overrides)
     what = {"run": "trained", "checkpoint": "checkpoint (unfinished run)", "initial": "initial (seeded)"}[kind]
     if args.onnx:
         if args.via:
@@ -74,11 +81,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path} (ONNX via {args.via}, {what} weights)")
         else:
             from ..interop.onnx import default_opset, export_onnx
+            from ..interop.onnx.export import target_opset, target_problems
 
-            opset = args.opset if args.opset is not None else default_opset()
-            path = export_onnx(spec, params, args.onnx, opset=opset)
-            print(f"wrote {path} (ONNX opset {opset}, {what} weights; input 'input' "
-                  f"(N, {', '.join(map(str, spec.input_shape))}) channels-last)")
+            if args.target:  # the pre-flight report: before anything is written
+                problems = target_problems(spec, params, args.target)
+                if problems:
+                    raise FormatError([f"--target {args.target}: " + p for p in problems])
+                opset = target_opset(args.target)
+            else:
+                opset = args.opset if args.opset is not None else default_opset()
+            path = export_onnx(spec, params, args.onnx, opset=opset, preprocess=_preprocess(run_dir))
+            print(f"wrote {path} (ONNX opset {opset}{' for ' + args.target if args.target else ''}, {what} "
+                  f"weights; input 'input' (N, {', '.join(map(str, spec.input_shape))}) channels-last)")
     if args.mat:
         try:
             from ..interop.mat import export_mat
@@ -87,3 +101,14 @@ def run(args: argparse.Namespace) -> int:
         path = export_mat(spec, params, args.mat, compress=False)
         print(f"wrote {path} (MATLAB .mat, {what} weights)")
     return 0
+
+
+def _preprocess(run_dir: Path | None) -> dict | None:
+    """A run's fitted preprocessing as its manifest holds it (None for a spec, or a run without it)."""
+    if run_dir is None or not (run_dir / "manifest.json").is_file():
+        return None
+    from ..limits import loads_json
+
+    man = loads_json((run_dir / "manifest.json").read_bytes(), str(run_dir / "manifest.json"))
+    pre = man.get("preprocess")
+    return pre if isinstance(pre, dict) else None

@@ -38,11 +38,17 @@ def run(args: argparse.Namespace) -> int:
     if state in ("run", "other") and not args.force:
         raise OutputError(f"{out}: is not empty; use --force to move it aside, or choose another --out")
     suffix = src.suffix.lower()
+    preprocess = None
     if suffix == ".onnx":
-        from ..interop.onnx import import_onnx
+        from ..interop.onnx.importer import import_onnx_full
 
-        spec_dict, params = import_onnx(src)
+        spec_dict, params, info = import_onnx_full(src)
         fmt = "onnx"
+        preprocess = info["preprocess"]
+        if not info["restored"]:
+            loss = (spec_dict.get("train") or {}).get("loss", "cross_entropy")
+            print(f"warning: {src} holds no xnn spec (not written by xnn): defaulted sections "
+                  f"{', '.join(info['defaulted'])} (train.loss {loss}, data none)", file=sys.stderr)
     elif suffix == ".mat":
         try:
             from ..interop.mat import import_mat
@@ -65,10 +71,12 @@ def run(args: argparse.Namespace) -> int:
     check_writable(out)
     write_text(out / "spec.yaml", spec.to_yaml())
     save_weights(out / "weights.safetensors", params, metadata={"xnn_version": __version__, "source": str(src)})
-    write_json(out / "manifest.json", {"kind": "import", "status": "finished", "xnn_version": __version__,
-                                        "imported_from": {"path": str(src.resolve()), "format": fmt,
-                                                          "sha256": sha256_file(src)},
-                                        "spec_sha256": spec.hash(), "n_params": spec.n_params()})
+    manifest = {"kind": "import", "status": "finished", "xnn_version": __version__,
+                "imported_from": {"path": str(src.resolve()), "format": fmt, "sha256": sha256_file(src)},
+                "spec_sha256": spec.hash(), "n_params": spec.n_params()}
+    if preprocess is not None:
+        manifest["preprocess"] = preprocess
+    write_json(out / "manifest.json", manifest)
     print(f"imported {src} ({fmt}) -> {out}: {len(spec.nodes)} nodes, {spec.n_params():,} parameters, "
           f"input {list(spec.input_shape)}")
     return 0

@@ -38,11 +38,51 @@ def runtime_opset() -> int | None:
     return max(vs) if vs else None
 
 
+# The default: the widest set of consumers. onnx2torch has no converters for Transpose-25,
+# Dropout-22 or Equal-19, MATLAB's importNetworkFromONNX and older runtimes lag further; at 17
+# (LayerNormalization's first opset, so LayerNorm stays one op) they all read xnn's files.
+DEFAULT_OPSET = 17
+
+# export targets: the opset each reads (None: the newest onnx and onnxruntime share) and the ONNX
+# ops it has no converter for (checked per layer before anything is written)
+TARGETS: dict[str, dict] = {
+    "onnxruntime": {"opset": None, "cannot": {}},
+    "onnx2torch": {"opset": 17, "cannot": {"LSTM": "no RNN converters", "GRU": "no RNN converters"}},
+    "matlab": {"opset": 17, "cannot": {}},  # importNetworkFromONNX (not run here)
+    "tensorflow": {"opset": 15, "cannot": {}},  # onnx-tf reads opsets up to 15 (not run here)
+}
+
+
 def default_opset() -> int:
-    """The newest opset both onnx and onnxruntime support (onnx's newest without onnxruntime)."""
+    """:data:`DEFAULT_OPSET`, within what the installed onnx (and onnxruntime) support."""
     hi = max_opset()
     rt = runtime_opset()
-    return max(MIN_OPSET, min(hi, rt)) if rt else hi
+    return max(MIN_OPSET, min(DEFAULT_OPSET, hi, rt if rt else hi))
+
+
+def target_opset(target: str) -> int:
+    """The opset written for ``target`` (see :data:`TARGETS`)."""
+    if target not in TARGETS:
+        raise FormatError(f"unknown export target {target!r}; choose from {', '.join(TARGETS)}")
+    want = TARGETS[target]["opset"]
+    if want is None:
+        rt = runtime_opset()
+        return max(MIN_OPSET, min(max_opset(), rt)) if rt else max_opset()
+    return max(MIN_OPSET, min(want, max_opset()))
+
+
+def target_problems(spec, params, target: str, dtype: str = "float32") -> list[str]:
+    """What ``target`` cannot read in ``spec``'s export, one line per layer (empty: all of it)."""
+    opset = target_opset(target)
+    trace: dict[str, list[str]] = {}
+    build_model(spec, params, opset, dtype, trace=trace)
+    cannot = TARGETS[target]["cannot"]
+    out = []
+    for layer, ops in trace.items():
+        bad = sorted({o for o in ops if o in cannot})
+        if bad:
+            out.append(f"{layer}: {target} cannot read " + ", ".join(f"{o} ({cannot[o]})" for o in bad))
+    return out
 
 
 def check_opset(opset: int) -> None:
@@ -54,10 +94,13 @@ def check_opset(opset: int) -> None:
 _ELEM = {"float32": "FLOAT", "float64": "DOUBLE", "int64": "INT64", "int32": "INT32"}
 
 
-def build_model(spec, params: dict[str, np.ndarray], opset: int | None = None, dtype: str = "float32"):
+def build_model(spec, params: dict[str, np.ndarray], opset: int | None = None, dtype: str = "float32",
+                trace: dict | None = None, preprocess: dict | None = None):
     """The ``onnx.ModelProto`` for ``spec`` with canonical ``params`` (checked, not written).
 
     Raises FormatError listing every node the opset cannot express, before writing anything.
+    ``trace`` (a dict) receives each spec node's ONNX op types. ``preprocess`` (a run's fitted
+    preprocessing, JSON-able) is stored in the metadata as ``xnn_preprocess``.
     """
     import onnx
     from onnx import TensorProto, helper
@@ -98,7 +141,10 @@ def build_model(spec, params: dict[str, np.ndarray], opset: int | None = None, d
                 name = g.transpose(name, perm_to_cf(r) if want == "cf" else perm_to_cl(r), f"{i}_to_{want}")
             xs.append(name)
         p = {k: np.asarray(params[f"{n.name}.{k}"]) for k in n.params}
+        first = len(g.nodes)
         out = m.emit(n, g, xs, p, want)
+        if trace is not None:
+            trace[n.origin or n.name] = trace.get(n.origin or n.name, []) + [x.op_type for x in g.nodes[first:]]
         r = len(n.out_shape) + 1
         tens[n.name] = (out, want if r >= 3 else "cl", r)
     last, lay, r = tens[spec.output.name]
@@ -113,8 +159,10 @@ def build_model(spec, params: dict[str, np.ndarray], opset: int | None = None, d
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="xnn", producer_version=__version__)
     model.ir_version = min(model.ir_version, _ir_for_opset(opset))
-    helper.set_model_props(model, {"xnn_version": __version__,
-                                   "xnn_spec": json.dumps(spec.raw, sort_keys=True)})
+    props = {"xnn_version": __version__, "xnn_spec": json.dumps(spec.raw, sort_keys=True)}
+    if preprocess is not None:
+        props["xnn_preprocess"] = json.dumps(preprocess, sort_keys=True, allow_nan=False)
+    helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
     onnx.shape_inference.infer_shapes(model, strict_mode=True, check_type=True)
     return model
@@ -152,7 +200,7 @@ def _safe(name: str) -> str:
 
 
 def export_onnx(spec, params: dict[str, np.ndarray], path: str | Path, opset: int | None = None,
-                dtype: str = "float32") -> Path:
+                dtype: str = "float32", preprocess: dict | None = None) -> Path:
     """Write ``spec`` with canonical ``params`` to ``path`` as ONNX; returns the path.
 
     Input ``input`` is ``(N, *spec.input.shape)`` channels-last, output ``output`` is
@@ -162,7 +210,7 @@ def export_onnx(spec, params: dict[str, np.ndarray], path: str | Path, opset: in
     """
     from ...fileio import write_bytes
 
-    model = build_model(spec, params, opset, dtype)
+    model = build_model(spec, params, opset, dtype, preprocess=preprocess)
     path = Path(path)
     write_bytes(path, model.SerializeToString())
     return path

@@ -23,7 +23,7 @@ from .fold import FOLD_OPS, fold
 from .registry import cf_ops, handler, registry, supported
 from .state import NAME_RE, SENTINEL, T, State, attrs, check_size, err, fresh, lookup, node_key, short
 
-__all__ = ["import_onnx", "load_onnx", "registry", "supported", "FOLD_OPS", "SENTINEL"]
+__all__ = ["import_onnx", "import_onnx_full", "load_onnx", "registry", "supported", "FOLD_OPS", "SENTINEL"]
 
 
 _PASS_OPS = {"Identity", "Dropout", "Pad", "Cast"}  # between the input and a channels-first reader
@@ -34,13 +34,57 @@ def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     float64 weights ``<node>.<param>``. Raises FormatError naming the file: unreadable, hostile
     or unsupported operators (all of them listed at once, with the opset).
     """
+    spec, params, _ = import_onnx_full(path)
+    return spec, params
+
+
+def import_onnx_full(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict]:
+    """:func:`import_onnx` plus what the file's metadata restored: ``info["preprocess"]`` (a run's
+    fitted preprocessing, from ``xnn_preprocess``, or None), ``info["restored"]`` (spec sections
+    taken from ``xnn_spec``) and ``info["defaulted"]`` (sections the import had to default)."""
     model = load_onnx(path)
     try:
-        return _import(model, str(path))
+        spec, params = _import(model, str(path))
     except XnnError:
         raise
     except Exception as e:  # a malformed graph must end in a clear error, never a traceback
         raise FormatError(f"{path}: cannot import ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
+    spec, info = _restore(model, spec, str(path))
+    return spec, params, info
+
+
+_SECTIONS = ("name", "train", "data", "parallel")  # what a spec holds besides its input and graph
+
+
+def _restore(model, spec: dict, path: str) -> tuple[dict, dict]:
+    """Put back the sections of the spec an xnn export stored (``xnn_spec``) and its fitted
+    preprocessing (``xnn_preprocess``); a foreign file keeps the defaults, and says which."""
+    from ....limits import loads_json
+    from ....spec import from_dict
+
+    meta = {p.key: p.value for p in model.metadata_props}
+    info = {"preprocess": None, "restored": [], "defaulted": [s for s in _SECTIONS if s not in spec or s == "name"]}
+    raw = meta.get("xnn_spec")
+    if raw is None:
+        return spec, info
+    stored = loads_json(raw, f"{path}: metadata xnn_spec")
+    merged = dict(spec)
+    for k in _SECTIONS:
+        if k in stored:
+            merged[k] = stored[k]
+    if isinstance(stored.get("input"), dict) and stored["input"].get("shape") == spec["input"]["shape"]:
+        merged["input"] = {**spec["input"], **{k: v for k, v in stored["input"].items() if k != "shape"}}
+    try:
+        from_dict(merged, source=path)
+    except XnnError as e:
+        raise FormatError(f"{path}: metadata xnn_spec does not fit the imported graph: "
+                          f"{e.messages[0] if getattr(e, 'messages', None) else e}") from None
+    info["restored"] = [k for k in _SECTIONS if k in stored]
+    info["defaulted"] = [k for k in _SECTIONS if k not in stored]
+    pre = meta.get("xnn_preprocess")
+    if pre is not None:
+        info["preprocess"] = loads_json(pre, f"{path}: metadata xnn_preprocess")
+    return merged, info
 
 
 def _opset(model) -> int:

@@ -132,7 +132,9 @@ def test_killed_mid_epoch_then_resumed(tmp_path, backend, parallel, rank, exact)
     assert json.loads((part / "manifest.json").read_text())["status"] in ("running", "failed")
     r = _train(spec, part, backend, "--resume")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "resuming" in r.stderr and "from checkpoint epoch_0001" in r.stderr, r.stderr[-2000:]
+    # sync and pipeline die in epoch 2 (step 12 of 9 per epoch); async wherever worker 1's 8th batch fell
+    resumed = ["from checkpoint epoch_0001"] if exact else ["from checkpoint epoch_0001", "from checkpoint epoch_0002"]
+    assert "resuming" in r.stderr and any(w in r.stderr for w in resumed), r.stderr[-2000:]
     m = _metrics(part)
     assert [h["epoch"] for h in m["history"]] == list(range(1, d["train"]["epochs"] + 1))
     if exact:

@@ -128,13 +128,28 @@ class Trainer(TrainerBase):
             out = self.model(x, training=True)
             loss = tf_loss(self.train.loss, out, y, self.class_weights)
         if self._vars:
-            grads = tape.gradient(loss, self._vars)
-            grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, self._vars)]
-            if self.train.clip_grad_norm is not None:  # before weight decay (inside the optimizer)
-                grads = clip_by_global_norm(grads, self.train.clip_grad_norm)
-            self.optimizer.xnn_lr.assign(lr)
-            self.optimizer.apply(grads, self._vars)
+            self.apply_gradients(tape.gradient(loss, self._vars), lr)
         return loss, out
+
+    @property
+    def trainable(self) -> list:
+        """The variables the optimizer updates, in a fixed order."""
+        return self._vars
+
+    def tensors(self, x, y):
+        return self._tensors(x, y)
+
+    def apply_gradients(self, grads: list, lr, clip=None) -> None:
+        """The optimizer step every engine shares (plain TF): missing gradients as zeros, clipping
+        by the global norm before weight decay (``clip(grads, max_norm)`` replaces it, e.g. after
+        an all-reduce), the scheduled ``lr``, the xnn optimizer's update."""
+        if not self._vars:
+            return
+        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, self._vars)]
+        if self.train.clip_grad_norm is not None:
+            grads = (clip or clip_by_global_norm)(grads, self.train.clip_grad_norm)
+        self.optimizer.xnn_lr.assign(lr)
+        self.optimizer.apply(grads, self._vars)
 
     def lr(self) -> float:
         """The learning rate of the next step."""

@@ -156,28 +156,58 @@ class Trainer(TrainerBase):
             return self._const_lr
         return lr_at(self.train, self.step, self.steps_per_epoch)
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
-        """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
+    # the pieces every engine's step is made of (DDP, pipeline stages, the parameter server)
+    @property
+    def trainable(self) -> list[torch.Tensor]:
+        """The tensors the optimizer updates, in a fixed order."""
+        return self._trainable
+
+    def tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch as tensors of the training dtype on the model's device (labels as int64)."""
+        return self._tensors(x, y)
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """xnn's loss (with the class weights) of outputs ``out`` for targets ``y``."""
+        return torch_loss(self.train.loss, out, y, self._cw)
+
+    def train_mode(self) -> None:
+        """Training mode, frozen nodes in inference mode (their BatchNorm keeps its statistics)."""
         if not self.model.training or any(m.training for m in self._frozen_mods):
             self.model.train()
-            for m in self._frozen_mods:  # frozen nodes run in inference mode (BatchNorm keeps its stats)
+            for m in self._frozen_mods:
                 m.eval()
-        xt, yt = self._tensors(x, y)
-        lr = self.lr()
+
+    def zero_grad(self) -> None:
         if self.optimizer is not None:
             self.optimizer.zero_grad(set_to_none=True)
-        out = self.model(xt)
-        loss = torch_loss(self.train.loss, out, yt, self._cw)
+
+    def apply_step(self, clip=None) -> None:
+        """The optimizer step on the gradients now held: clipping by the global norm (``clip(max_norm)``
+        replaces it, e.g. across pipeline stages), the scheduled lr, the update, the step count."""
+        lr = self.lr()
         if self.optimizer is not None:
-            loss.backward()
             if self.train.clip_grad_norm is not None:  # before weight decay (inside step)
-                torch.nn.utils.clip_grad_norm_(self._trainable, self.train.clip_grad_norm)
+                if clip is None:
+                    torch.nn.utils.clip_grad_norm_(self._trainable, self.train.clip_grad_norm)
+                else:
+                    clip(self.train.clip_grad_norm)
             if lr != self._set_lr:
                 for g in self.optimizer.param_groups:
                     g["lr"] = lr
                 self._set_lr = lr
             self.optimizer.step()
         self.step += 1
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
+        self.train_mode()
+        xt, yt = self._tensors(x, y)
+        self.zero_grad()
+        out = self.model(xt)
+        loss = self.loss(out, yt)
+        if self.optimizer is not None:
+            loss.backward()
+        self.apply_step()
         self._keep_output(out)  # detached and copied lazily by last_output
         return loss.item()
 

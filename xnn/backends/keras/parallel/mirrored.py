@@ -140,15 +140,12 @@ class MirroredEngine(TrainerEngine):
         with tf.GradientTape() as tape:
             out = t.model(x, training=True)
             loss = tf_loss(t.train.loss, out, y, t.class_weights) * tf.cast(w, out.dtype)
-        grads = tape.gradient(loss, t._vars)
-        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, t._vars)]
-        if t.train.clip_grad_norm is not None:
+        def clip_global(grads, max_norm):  # the clip must see the all-reduced (global) gradient
             ctx = tf.distribute.get_replica_context()
-            grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-            grads = clip_by_global_norm(grads, t.train.clip_grad_norm)
-            grads = [g / ctx.num_replicas_in_sync for g in grads]  # the optimizer sums them again
-        t.optimizer.xnn_lr.assign(lr)
-        t.optimizer.apply(grads, t._vars)
+            grads = clip_by_global_norm(ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads), max_norm)
+            return [g / ctx.num_replicas_in_sync for g in grads]  # the optimizer sums them again
+
+        t.apply_gradients(tape.gradient(loss, t.trainable), lr, clip=clip_global)
         return loss, out
 
     def _shards(self, xb, yb):
@@ -168,7 +165,7 @@ class MirroredEngine(TrainerEngine):
         tf = self.tf
         t = self.trainer
         shards = self._shards(xb, yb)
-        parts = [(*t._tensors(xr, yr), tf.constant(w, tf.float64)) for xr, yr, w in shards]
+        parts = [(*t.tensors(xr, yr), tf.constant(w, tf.float64)) for xr, yr, w in shards]
         if self.multi:
             args = parts[0]
         else:

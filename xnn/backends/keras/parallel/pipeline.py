@@ -54,7 +54,7 @@ class PipelineEngine:
         tf = self.tf
         from ..train import clip_by_global_norm, tf_loss
 
-        all_vars = [v for t in self.trainers for v in t._vars]
+        all_vars = [v for t in self.trainers for v in t.trainable]
         acc = [tf.zeros_like(v) for v in all_vars]
         total = tf.constant(0.0, tf.float64)
         outs = []
@@ -75,11 +75,9 @@ class PipelineEngine:
             acc = clip_by_global_norm(acc, self.spec.train.clip_grad_norm)
         i = 0
         for t, dev in zip(self.trainers, self.devices):
-            k = len(t._vars)
-            if k:
-                with tf.device(dev):
-                    t.optimizer.xnn_lr.assign(lr)
-                    t.optimizer.apply(acc[i:i + k], t._vars)
+            k = len(t.trainable)
+            with tf.device(dev):  # each stage's own step on its part (already clipped globally)
+                t.apply_gradients(acc[i:i + k], lr, clip=lambda g, max_norm: g)
             i += k
         return total, outs
 
@@ -99,7 +97,7 @@ class PipelineEngine:
         xs, ys, ws = [], [], []
         a = 0
         for c in split_counts(len(xb), self.spec.parallel.microbatches):
-            xt, yt = t0._tensors(xb[a:a + c], yb[a:a + c])
+            xt, yt = t0.tensors(xb[a:a + c], yb[a:a + c])
             xs.append(xt)
             ys.append(yt)
             ws.append(tf.constant(loss_norm(self.spec, yb[a:a + c], self.cw) / total, tf.float64))

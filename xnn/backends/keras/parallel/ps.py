@@ -55,7 +55,7 @@ class AsyncEngine(TrainerEngine):
         from ....parallel.staleness import StalenessLog
         from ....train.losses import resolve_class_weights
         from ..build import build
-        from ..train import Trainer, clip_by_global_norm, tf_loss
+        from ..train import Trainer, tf_loss
 
         p, tr = spec.parallel, spec.train
         self.tf, self.spec = tf, spec
@@ -69,7 +69,7 @@ class AsyncEngine(TrainerEngine):
             self.model = build(spec, params, tr.dtype)
             self.trainer = Trainer(spec, self.model, tr.dtype, spe, cw)
             version = tf.Variable(0, dtype=tf.int64, name="xnn_version")
-        model, trainer, vars_, strategy = self.model, self.trainer, self.trainer._vars, self.strategy
+        model, trainer, vars_, strategy = self.model, self.trainer, self.trainer.trainable, self.strategy
 
         @tf.function
         def step_fn(x, y, lr):
@@ -79,14 +79,8 @@ class AsyncEngine(TrainerEngine):
                     with tf.GradientTape() as tape:
                         out = model(x, training=True)
                         loss = tf_loss(tr.loss, out, y, cw)
-                grads = tape.gradient(loss, vars_)
-                grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(grads, vars_)]
-                if tr.clip_grad_norm is not None:
-                    grads = clip_by_global_norm(grads, tr.clip_grad_norm)
-                trainer.optimizer.xnn_lr.assign(lr)
-                trainer.optimizer.apply(grads, vars_)
-                with tf.control_dependencies([g for g in grads]):
-                    v1 = version.assign_add(1)
+                trainer.apply_gradients(tape.gradient(loss, vars_), lr)  # the Trainer's own step
+                v1 = version.assign_add(1)  # stateful ops run in program order: after the update
                 return loss, v1 - 1 - v0, out
 
             return strategy.run(replica, args=(x, y, lr))
@@ -97,7 +91,7 @@ class AsyncEngine(TrainerEngine):
 
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list:
         tf = self.tf
-        xt, yt = self.trainer._tensors(xb, yb)
+        xt, yt = self.trainer.tensors(xb, yb)
         lr = tf.constant(self.trainer.lr(), tf.float64)
         self.inflight.append((self.coord.schedule(self._step_fn, args=(xt, yt, lr)), yb))
         self.trainer.step += 1

@@ -16,7 +16,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ....parallel.plan import loss_norm, split_counts
-from ..train import Trainer, torch_loss
+from ..train import Trainer
 from . import dist as xd
 
 
@@ -70,14 +70,10 @@ class DataParallelTrainer:
     def _accumulated_step(self, x: np.ndarray, y: np.ndarray, global_norm: float) -> float:
         """Micro-steps under ``no_sync``; each micro loss weighted by its share of this rank's norm."""
         t = self.trainer
-        self.raw.train()
-        for m in t._frozen_mods:
-            m.eval()
+        t.train_mode()
         local = loss_norm(self.spec, y, self.class_weights)
         self.hook.weight = local / global_norm
-        lr = t.lr()
-        if t.optimizer is not None:
-            t.optimizer.zero_grad(set_to_none=True)
+        t.zero_grad()
         total = 0.0
         outs = []
         counts = split_counts(len(x), self.accumulate)
@@ -85,23 +81,17 @@ class DataParallelTrainer:
         for i, c in enumerate(counts):
             xm, ym = x[a:a + c], y[a:a + c]
             a += c
-            xt, yt = t._tensors(xm, ym)
+            xt, yt = t.tensors(xm, ym)
             w = loss_norm(self.spec, ym, self.class_weights) / local
             ctx = self.ddp.no_sync() if i < len(counts) - 1 else contextlib.nullcontext()
             with ctx:
                 out = self.ddp(xt)
                 outs.append(out.detach())
-                loss = torch_loss(t.train.loss, out, yt, t._cw) * w
+                loss = t.loss(out, yt) * w
                 if t.optimizer is not None:
                     loss.backward()
             total += float(loss.detach())
-        if t.optimizer is not None:
-            if t.train.clip_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(t._trainable, t.train.clip_grad_norm)
-            for g in t.optimizer.param_groups:
-                g["lr"] = lr
-            t.optimizer.step()
-        t.step += 1
+        t.apply_step()
         t._keep_output(torch.cat(outs) if outs else None)  # this rank's outputs, for training metrics
         return self._reduce_loss(total * local / global_norm)
 

@@ -17,7 +17,7 @@ from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGP
 from ....parallel.plan import loss_norm, resolve_stages
 from ....train.engine import Settled, batch_metrics
 from ..build import build as _build, get_params as _get_params, set_params as _set_params
-from ..train import Trainer, configure, torch_loss
+from ..train import Trainer, configure
 from . import dist as xd
 from .engine import DistEngineBase, class_weights
 from .stages import split
@@ -67,7 +67,7 @@ class PipelineEngine(DistEngineBase):
         w = loss_norm(self.spec, y.detach().cpu().numpy(), self.cw) / self._norm
         if self.spec.train.metrics:
             self._outs.append(out.detach())
-        return torch_loss(self.spec.train.loss, out, y, self.trainer._cw) * w
+        return self.trainer.loss(out, y) * w
 
     @property
     def step(self) -> int:
@@ -79,14 +79,10 @@ class PipelineEngine(DistEngineBase):
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> list[Settled]:
         t = self.trainer
         self._outs = []
-        self.model.train()
-        for m in t._frozen_mods:
-            m.eval()
+        t.train_mode()
         self._norm = loss_norm(self.spec, yb, self.cw)
-        lr = t.lr()
-        if t.optimizer is not None:
-            t.optimizer.zero_grad(set_to_none=True)
-        xt, yt = t._tensors(xb, yb)
+        t.zero_grad()
+        xt, yt = t.tensors(xb, yb)
         losses: list[torch.Tensor] = []
         schedule = self._schedule(len(xb))
         if self.first:
@@ -103,18 +99,12 @@ class PipelineEngine(DistEngineBase):
             mets = batch_metrics(self.spec, torch.cat(self._outs[-m:]).cpu().numpy(), yb)
         sums = self.reduce_sum([float(sum(float(l.detach()) for l in losses)) if self.last else 0.0]
                                + [mets[m] for m in names])
-        if t.optimizer is not None:
-            if t.train.clip_grad_norm is not None:
-                self._clip(t.train.clip_grad_norm)
-            for g in t.optimizer.param_groups:
-                g["lr"] = lr
-            t.optimizer.step()
-        t.step += 1
+        t.apply_step(clip=self._clip)  # the global norm over every stage's gradients
         return [Settled(sums[0], len(xb), dict(zip(names, sums[1:])))]
 
     def _clip(self, max_norm: float) -> None:
         """Clip by the global norm over every stage's gradients (one all_reduce of squared norms)."""
-        grads = [p.grad for p in self.trainer._trainable if p.grad is not None]
+        grads = [p.grad for p in self.trainer.trainable if p.grad is not None]
         sq = torch.tensor([float(sum(float((g.double() ** 2).sum()) for g in grads))], dtype=torch.float64)
         dist.all_reduce(sq)
         coef = max_norm / (float(sq.sqrt()) + 1e-6)

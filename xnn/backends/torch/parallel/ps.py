@@ -23,7 +23,7 @@ import torch.distributed as dist
 from ....parallel.staleness import StalenessLog
 from ....train.engine import Settled, batch_metrics
 from ..build import build as _build, get_params as _get_params, set_params as _set_params
-from ..train import Trainer, configure, torch_loss
+from ..train import Trainer, configure
 from . import dist as xd
 from .engine import class_weights
 
@@ -61,7 +61,7 @@ class _Side:
         self.model = _build(spec, params, spec.train.dtype, "cpu")
         self.steps_per_epoch = n_batches(len(data.train[0]), spec.train.batch_size)
         self.trainer = Trainer(spec, self.model, spec.train.dtype, self.steps_per_epoch, self.cw)
-        self.vars = self.trainer._trainable
+        self.vars = self.trainer.trainable
         self.n = int(sum(v.numel() for v in self.vars))
         self.dt = self.vars[0].dtype
         self.names = list(spec.train.metrics)
@@ -132,12 +132,7 @@ class AsyncServerEngine:
             k = prm.numel()
             prm.grad = buf[i:i + k].view_as(prm).clone()
             i += k
-        if t.train.clip_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.s.vars, t.train.clip_grad_norm)
-        for g in t.optimizer.param_groups:
-            g["lr"] = t.lr()
-        t.optimizer.step()
-        t.step += 1
+        t.apply_step()  # the Trainer's own step (clipping, scheduled lr by server steps) on the pushed gradient
         self.version += 1
         del self.busy[src]
         self.idle.append(src)
@@ -215,12 +210,12 @@ class AsyncWorker:
                     x = xf.numpy().reshape((n, *s.x_shape))
                     y = yf.numpy().reshape((n, *s.y_shape))
                     y = y.astype(np.int64) if s.y_int else y
-                self.model_train()
+                t.train_mode()
                 for prm in s.vars:
                     prm.grad = None
-                xt, yt = t._tensors(x, y)
+                xt, yt = t.tensors(x, y)
                 out = s.model(xt)
-                loss = torch_loss(s.spec.train.loss, out, yt, t._cw)
+                loss = t.loss(out, yt)
                 loss.backward()
                 g = torch.cat([(prm.grad if prm.grad is not None else torch.zeros_like(prm)).reshape(-1)
                                for prm in s.vars])
@@ -234,11 +229,6 @@ class AsyncWorker:
             dist.barrier()
         finally:
             xd.shutdown()
-
-    def model_train(self) -> None:
-        self.s.model.train()
-        for m in self.s.trainer._frozen_mods:
-            m.eval()
 
     def close(self) -> None:
         pass

@@ -13,23 +13,19 @@ from ..errors import FormatError, OutputError
 from ..fileio import check_writable
 
 VERB = "import"
-HELP = "import an .onnx or .mat file into a run folder (spec.yaml + weights.safetensors)"
+HELP = "import an .onnx, .mat or .keras file into a run folder (spec.yaml + weights.safetensors)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="model file: .onnx or .mat")
+    p.add_argument("file", help="model file: .onnx, .mat or .keras (read as data: nothing in it runs)")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder to write")
     p.add_argument("--force", action="store_true", help="use a non-empty DIR: the old folder is moved aside, never deleted")
 
 
 def run(args: argparse.Namespace) -> int:
-
-    from .. import __version__
-    from ..fileio import write_json, write_text
     from ..spec import from_dict
-    from ..weights import check_params, save_weights
-
-    from ..train.run import folder_state, prepare_fresh, sha256_file
+    from ..train.run import folder_state, import_manifest, prepare_fresh, write_run_files
+    from ..weights import check_params
 
     src, out = Path(args.file), Path(args.out)
     state = folder_state(out)
@@ -62,21 +58,15 @@ def run(args: argparse.Namespace) -> int:
         spec_dict, params = import_keras(src)
         fmt = "keras"
     else:
-        raise FormatError(f"{src}: unknown model format {suffix or '(no suffix)'!r}; expected .onnx or .mat")
+        raise FormatError(f"{src}: unknown model format {suffix or '(no suffix)'!r}; expected .onnx, .mat or .keras")
     spec = from_dict(spec_dict, source=str(src))  # everything is checked before anything is written
     check_params(params, spec, source=str(src))
     aside = prepare_fresh(out, force=args.force)  # after every check: a refused file changes nothing
     if aside is not None:
         print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
     check_writable(out)
-    write_text(out / "spec.yaml", spec.to_yaml())
-    save_weights(out / "weights.safetensors", params, metadata={"xnn_version": __version__, "source": str(src)})
-    manifest = {"kind": "import", "status": "finished", "xnn_version": __version__,
-                "imported_from": {"path": str(src.resolve()), "format": fmt, "sha256": sha256_file(src)},
-                "spec_sha256": spec.hash(), "n_params": spec.n_params()}
-    if preprocess is not None:
-        manifest["preprocess"] = preprocess
-    write_json(out / "manifest.json", manifest)
+    # the one run-folder contract (xnn/train/run.py), as training writes it
+    write_run_files(out, spec=spec, man=import_manifest(spec, src, fmt, preprocess), params=params)
     print(f"imported {src} ({fmt}) -> {out}: {len(spec.nodes)} nodes, {spec.n_params():,} parameters, "
           f"input {list(spec.input_shape)}")
     return 0

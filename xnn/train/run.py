@@ -97,6 +97,21 @@ def write_run_files(run_dir: str | Path, spec=None, man: dict | None = None, met
         save_weights(d / "weights.safetensors", params)
 
 
+def import_manifest(spec, source: str | Path, fmt: str, preprocess: dict | None = None) -> dict:
+    """The manifest of an imported model (``kind: import``): where it came from, the spec's hash."""
+    from .. import __version__
+    from ..spec import SPEC_VERSION
+
+    src = Path(source)
+    man = {"format": MANIFEST_FORMAT, "kind": "import", "status": "finished", "xnn": __version__,
+           "spec_version": SPEC_VERSION, "imported_from": {"path": str(src.resolve()), "format": fmt,
+                                                           "sha256": sha256_file(src)},
+           "spec_sha256": spec.hash(), "n_params": spec.n_params()}
+    if preprocess is not None:
+        man["preprocess"] = preprocess
+    return man
+
+
 def load_run(run_dir: str | Path, allow_checkpoint: bool = False):
     """``(spec, params, manifest)`` of a finished run. FormatError names a missing/corrupt file.
 

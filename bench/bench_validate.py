@@ -35,7 +35,7 @@ def spec_50() -> dict:
     for i in range(24):
         model += [{"type": "Dense", "units": 64}, "relu"]
     model += [{"type": "Dense", "units": 10}, {"type": "Dropout", "rate": 0.1}]
-    return {"name": "deep50", "input": {"shape": [32]}, "model": model}
+    return {"name": "deep50", "input": {"shape": [32]}, "model": model, "data": {"source": "synthetic_classification"}}
 
 
 def timed(cmd: list[str], n: int = 5, codes: tuple[int, ...] = (0,)) -> float:

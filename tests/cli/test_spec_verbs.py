@@ -191,3 +191,41 @@ def test_schema_types_accept_the_examples(cli):
     for name in EXAMPLE_FILES:
         for item in yaml.safe_load((EXAMPLES / name).read_text())["model"]:
             assert item["type"] in names
+
+
+FOUR_MISTAKES = """\
+input: {shape: [8, 8, 1]}
+model:
+  - {type: Conv2D, name: conv1, filters: 8, kernel_size: 3, activation: relu}
+  - {type: Conv2D, name: conv2, filters: 8, kernel_size: 3, groups: 3}
+  - {type: Flatten, name: flat}
+  - {type: Dense, name: hidden, units: 16, use_bias: maybe}
+  - {type: Dense, name: logits, units: 0}
+data: {source: digits}
+"""
+
+
+def test_validate_lists_four_independent_mistakes_with_node_names(cli, tmp_path):
+    """A sequential chain: a broken node whose own fields fix its output shape (Conv filters
+    and spatial rule, Dense units) does not hide the nodes after it."""
+    p = tmp_path / "four.yaml"
+    p.write_text(FOUR_MISTAKES)
+    code, out, err = cli("validate", p)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 4, err
+    text = "\n".join(lines)
+    assert "model[0].activation: unknown key (Conv2D has no activation: put an activation layer after it" in text
+    assert "; node conv1 (Conv2D)" in lines[[i for i, x in enumerate(lines) if "model[0]" in x][0]]
+    assert "model[1].groups: input channels 8 not divisible by groups 3 (input shapes [[6, 6, 8]]); node conv2 (Conv2D)" in text
+    assert "model[3].use_bias:" in text and "; node hidden (Dense)" in text
+    assert "model[4].units: must be > 0 (received 0); node logits (Dense)" in text
+
+
+def test_validate_refuses_a_spec_without_data(cli, tmp_path):
+    p = tmp_path / "nodata.yaml"
+    p.write_text("input: {shape: [4]}\nmodel: [{type: Dense, units: 3}]\n")
+    code, out, err = cli("validate", p)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "data: required" in err and "fit(spec, data=...)" in err

@@ -169,3 +169,64 @@ def test_a_mask_must_come_from_sequence_mask():
         {"type": "LSTM", "units": 4, "name": "rnn", "inputs": ["input", "m"], "output": "last"},
         {"type": "Dense", "units": 2, "name": "out"}]}
     from_dict(ok)
+
+
+def test_a_broken_node_does_not_hide_later_ones():
+    d = {
+        "input": {"shape": [10, 10, 3]},
+        "model": [
+            {"type": "Conv2D", "name": "c1", "filters": 4, "kernel_size": 3, "groups": 2},  # shape error
+            {"type": "Dense", "name": "d1", "units": 5, "colour": 1},  # unknown key: a stand-in
+            {"type": "MaxPool2D", "name": "p1", "pool_size": 20},  # shape error, output unknown
+            {"type": "Dense", "name": "d2", "units": 3},  # fed by an unknown shape: not checked
+            {"type": "Dense", "name": "d3", "units": -1},  # field error found anyway
+        ],
+    }
+    msgs = errors_of(d)
+    assert len(msgs) == 4, msgs
+    text = "\n".join(msgs)
+    assert "model[0].groups: input channels 3 not divisible by groups 2 (input shapes [[10, 10, 3]]); node c1 (Conv2D)" in text
+    assert "model[1].colour: unknown key; node d1 (Dense)" in text
+    # c1's fallback (8, 8, 4) and d1's stand-in (8, 8, 5) reach the pool
+    assert "model[2].pool_size: pool larger than the input" in text and "[[8, 8, 5]]); node p1 (MaxPool2D)" in text
+    assert "model[4].units: must be > 0 (received -1); node d3 (Dense)" in text
+
+
+def test_a_node_whose_output_is_unknown_hides_only_its_dependants():
+    d = {"input": {"shape": [4]}, "model": [
+        {"type": "Dense", "name": "a", "units": 0},  # units decide the output: unknown
+        {"type": "Dense", "name": "b", "units": 3},
+        {"type": "Dense", "name": "c", "units": 2, "inputs": ["input", "a"]},
+    ]}
+    msgs = errors_of(d)
+    assert msgs[0] == "model[0].units: must be > 0 (received 0); node a (Dense)"
+    assert any(m.startswith("model[2].inputs: Dense takes 1 inputs (received 2); node c (Dense)") for m in msgs)
+    assert not any("model[1]" in m for m in msgs)
+
+
+def test_composite_parts_name_their_composite():
+    d = {"input": {"shape": [6, 8]}, "model": [
+        {"type": "TransformerEncoderBlock", "name": "blk", "num_heads": 3, "mlp_dim": 8}]}
+    text = "\n".join(errors_of(d))
+    assert "node blk" in text
+
+
+@pytest.mark.parametrize("patch, expected", [
+    ({"train": {"optimizer": {"type": "adam", "learning_rate": 0.1}}}, "train.optimizer.learning_rate: unknown key (xnn calls it 'lr')"),
+    ({"train": {"loss": "categorical_crossentropy"}}, "(xnn calls it 'cross_entropy')"),
+    ({"train": {"loss": "sparse_categorical_crossentropy"}}, "(xnn calls it 'cross_entropy')"),
+    ({"train": {"loss": {"type": "mean_squared_error"}}}, "(xnn calls it 'mse')"),
+    ({"model": [{"type": "Dense", "units": 3, "activation": "relu"}]},
+     "model[0].activation: unknown key (Dense has no activation: put an activation layer after it, e.g. '- relu'"),
+    ({"model": [{"type": "Conv2D", "filters": 3, "kernel_size": 1, "activation": "relu"}]},
+     "model[0].activation: unknown key (Conv2D has no activation"),
+    ({"model": [{"type": "Linear", "out_features": 3}]}, "model[0].type: unknown layer type (xnn calls it 'Dense', with units: out_features)"),
+    ({"model": [{"type": "Dense", "out_features": 3}]}, "model[0].out_features: unknown key (xnn calls it 'units')"),
+    ({"model": [{"type": "Dense", "units": 3, "in_features": 4}]},
+     "model[0].in_features: unknown key (Dense takes its input size from the node before it: leave it out)"),
+])
+def test_keras_and_pytorch_spellings_get_hints(patch, expected):
+    d = {"input": {"shape": [4, 4, 2]}, "model": [{"type": "Dense", "units": 3}], **patch}
+    text = "\n".join(errors_of(d))
+    assert expected in text
+    assert "dilation" not in text

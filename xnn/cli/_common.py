@@ -28,6 +28,17 @@ def load_spec_cli(path: str | Path, overrides: list[str] | None = None):
     return load_spec(path, overrides=overrides or None)
 
 
+def require_data(spec, what: str) -> None:
+    """Refuse a spec without a data section on the command line (Python's ``fit(spec, data=...)``
+    passes its data; ``xnn`` has nowhere else to take it from)."""
+    if not spec.data_given:
+        from ..errors import SpecError
+
+        raise SpecError(f"data: required by {what}: add a data section, e.g. 'data: {{source: digits}}' or "
+                        "'data: {source: path/to/file.csv}' (only Python's fit(spec, data=...) runs without one)",
+                        source=spec.source)
+
+
 def quiet_frameworks() -> None:
     """Environment for a quiet, CPU-friendly TensorFlow (set before it is imported)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

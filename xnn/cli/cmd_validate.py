@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_set, load_spec_cli, summary_line
+from ._common import add_set, load_spec_cli, require_data, summary_line
 
 VERB = "validate"
 HELP = "check a spec: prints 'valid' and a summary, or every error (exit 2)"
@@ -17,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec_cli(args.spec, args.overrides)
+    require_data(spec, "xnn validate")
     print(f"valid: {args.spec}")
     print(summary_line(spec))
     if args.data:

@@ -63,6 +63,7 @@ class Spec:
     nodes: list[Node]
     raw: dict  # the resolved dict (what spec.yaml in a run holds)
     source: str | None = None
+    data_given: bool = True  # False: the spec had no data section (data must come from Python)
     _map: tuple = field(default=(None, None), repr=False, compare=False)
 
     @property
@@ -157,8 +158,10 @@ def _fmt_pydantic(err: ValidationError, prefix: str, model: type[BaseModel] | No
         t, ctx = e["type"], e.get("ctx", {})
         if t == "extra_forbidden":
             known = _known_fields(model, loc[:-1]) if model else []
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = _spelling_hint(str(loc[-1]), known, getattr(model, "kind", "") if len(loc) == 1 else "")
+            if hint is None:
+                close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
             out.append(f"{path}: unknown key{hint}")
             continue
         if t == "missing":
@@ -170,10 +173,45 @@ def _fmt_pydantic(err: ValidationError, prefix: str, model: type[BaseModel] | No
             "less_than": lambda: f"must be < {ctx.get('lt')}",
             "less_than_equal": lambda: f"must be <= {ctx.get('le')}",
             "literal_error": lambda: f"must be one of {ctx.get('expected')}",
-            "union_tag_invalid": lambda: f"unknown type, must be one of {ctx.get('expected_tags')}",
+            "union_tag_invalid": lambda: f"unknown type, must be one of {ctx.get('expected_tags')}"
+            + _tag_hint(ctx.get("tag")),
         }.get(t, lambda: e["msg"][0].lower() + e["msg"][1:])()
         out.append(f"{path}: {msg} (received {_received(e.get('input'))})")
     return out
+
+
+# Keras's and PyTorch's spellings of xnn's names (hints only: a spec has one spelling)
+_KEY_SPELLINGS = {
+    "learning_rate": "lr", "out_features": "units", "out_channels": "filters",
+    "kernel": "kernel_size", "stride": "strides", "dilation_rate": "dilation", "bias": "use_bias",
+    "p": "rate", "epsilon": "eps",
+}
+_TAG_SPELLINGS = {
+    "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
+    "crossentropy": "cross_entropy", "crossentropyloss": "cross_entropy", "nll_loss": "cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy", "bcewithlogitsloss": "binary_cross_entropy",
+    "bceloss": "binary_cross_entropy", "mean_squared_error": "mse", "mseloss": "mse",
+    "mean_absolute_error": "mae", "l1loss": "mae", "huber_loss": "huber", "huberloss": "huber",
+    "smoothl1loss": "huber", "rms_prop": "rmsprop",
+}
+
+
+def _spelling_hint(key: str, known: list[str], kind: str) -> str | None:
+    """A hint for a key that Keras or PyTorch spell this way; None: no such spelling."""
+    if key == "activation" and kind in ("Dense", "Conv1D", "Conv2D"):
+        return (f" ({kind} has no activation: put an activation layer after it, e.g. '- relu' or "
+                f"'{{type: Activation, fn: relu}}')")
+    if key in ("in_features", "in_channels", "input_dim", "input_shape") and kind:
+        return f" ({kind} takes its input size from the node before it: leave it out)"
+    alt = _KEY_SPELLINGS.get(key)
+    if alt is not None and alt != key and alt in known:
+        return f" (xnn calls it '{alt}')"
+    return None
+
+
+def _tag_hint(tag: Any) -> str:
+    alt = _TAG_SPELLINGS.get(str(tag).lower()) if tag is not None else None
+    return f" (xnn calls it '{alt}')" if alt else ""
 
 
 def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -321,21 +359,26 @@ def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> S
     name = data.get("name", "model")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
         errors.append(f"name: must be a text of 1 to {MAX_NAME_CHARS} characters (received {_received(name)})")
-    layers = _parse_layers(data.get("model"), errors, dtype)
-    if errors:
+    entries = _parse_layers(data.get("model"), errors, dtype)
+    if inp is None or not entries:
         raise _spec_error(errors, source)
-    nodes = _resolve(layers, inp, errors)
-    if not errors:
+    # the graph is resolved even after field errors: a broken node stands in with what its
+    # valid fields determine, so one run reports every independent mistake
+    graph_ok = not errors
+    nodes = _resolve(entries, inp, errors)
+    graph_ok = graph_ok and not errors
+    if graph_ok:
         errors.extend(model_bytes_errors(nodes, train.dtype if train is not None else "float32"))
     if train is not None:
-        names = {n.name for n in nodes}
+        names = {n.name for n in nodes} | {e.name for e in entries if e.name}
         for i, f in enumerate(train.frozen):
             if f not in names:
                 errors.append(f"train.frozen[{i}]: no node named {f!r}")
-        if isinstance(train.class_weights, list) and nodes and len(train.class_weights) != nodes[-1].out_shape[-1]:
+        if graph_ok and isinstance(train.class_weights, list) and nodes and len(train.class_weights) != nodes[-1].out_shape[-1]:
             errors.append(f"train.class_weights: needs one weight per class ({nodes[-1].out_shape[-1]}) (received {len(train.class_weights)})")
     if errors:
         raise _spec_error(errors, source)
+    layers = [e.layer for e in entries]
     raw = {
         "xnn": SPEC_VERSION,
         "name": name,
@@ -346,7 +389,7 @@ def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> S
         "parallel": par.model_dump(mode="json"),
     }
     spec = Spec(name=raw["name"], input=inp, layers=layers, train=train, data=dspec, parallel=par,
-                nodes=nodes, raw=raw, source=source)
+                nodes=nodes, raw=raw, source=source, data_given=data.get("data") is not None)
     from .checks import check_spec  # cross-section checks that need the graph
 
     errors = check_spec(spec)
@@ -376,14 +419,63 @@ def _dtype_of(train: Any) -> str | None:
     return d if isinstance(d, str) else None
 
 
-def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> list[Layer]:
+@dataclass
+class _Entry:
+    """One ``model[i]`` as parsed: its name (when valid) and its layer, or a stand-in layer
+    (``broken``) built from its valid fields when the invalid ones do not decide its output
+    shape, or None when nothing about its output is known."""
+
+    index: int
+    name: str | None
+    layer: Layer | None
+    broken: bool = False
+
+
+def node_where(index: int, name: str | None, kind: str | None = None, origin: str | None = None) -> str:
+    """The ``; node NAME (Kind)`` tail of an error line about ``model[index]``."""
+    if not name:
+        return ""
+    if origin and origin != name:
+        return f"; node {origin} (part {name}{', ' + kind if kind else ''})"
+    return f"; node {name} ({kind})" if kind else f"; node {name}"
+
+
+def _top_fields(msgs: list[str], path: str) -> set[str]:
+    """The top-level field names that error lines under ``path`` are about."""
+    out = set()
+    for m in msgs:
+        rest = m[len(path):]
+        if not rest.startswith("."):
+            out.add("")  # about the whole node
+            continue
+        out.add(re.split(r"[.\[:]", rest[1:], maxsplit=1)[0])
+    return out
+
+
+def _stand_in(cls: type[Layer], entry: dict, bad: set[str], unknown: set[str]) -> Layer | None:
+    """``entry`` without its ``bad`` fields, if what remains still fixes the output shape:
+    unknown keys never matter, other fields only where the class lists the fields its shape
+    depends on (``shape_fields``) and none of them is bad."""
+    if "" in bad or bad & {"type", "name", "inputs"}:
+        return None
+    relevant = bad - unknown
+    sf = cls.output_fields()
+    if relevant and (sf is None or relevant & set(sf)):
+        return None
+    try:
+        return cls.model_validate({k: v for k, v in entry.items() if k not in bad})
+    except (ValidationError, ValueError, TypeError):
+        return None
+
+
+def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> list[_Entry]:
     if model is None:
         errors.append("model: required (a list of layers)")
         return []
     if not isinstance(model, list) or not model:
         errors.append(f"model: must be a non-empty list of layers (received {_received(model)})")
         return []
-    layers: list[Layer] = []
+    entries: list[_Entry] = []
     used: dict[str, int] = {}
     counts: dict[str, int] = {}
     for i, entry in enumerate(model):
@@ -392,15 +484,20 @@ def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> li
             entry = {"type": entry}
         if not isinstance(entry, dict):
             errors.append(f"{path}: must be a mapping with a type (received {_received(entry)})")
+            entries.append(_Entry(i, None, None, True))
             continue
+        raw_name = entry.get("name")
+        tail = node_where(i, raw_name) if isinstance(raw_name, str) and _NAME_RE.fullmatch(raw_name) else ""
         t = entry.get("type")
         if t is None:
-            errors.append(f"{path}.type: required")
+            errors.append(f"{path}.type: required{tail}")
+            entries.append(_Entry(i, raw_name if tail else None, None, True))
             continue
         try:
             cls, fixed = registry.resolve_type(str(t))
         except KeyError as e:
-            errors.append(f"{path}.type: {e.args[0]} (received {_received(t)})")
+            errors.append(f"{path}.type: {e.args[0]} (received {_received(t)}){tail}")
+            entries.append(_Entry(i, raw_name if tail else None, None, True))
             continue
         entry = {**entry, **fixed, "type": cls.kind}
         base = cls.kind.lower()
@@ -410,38 +507,58 @@ def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> li
         name = entry["name"]
         if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
             errors.append(f"{path}.name: must be a letter or _ followed by letters, digits or _ (received {_received(name)})")
+            entries.append(_Entry(i, None, None, True))
             continue
+        tail = node_where(i, name, cls.kind)
         if name in used or name == "input":
-            errors.append(f"{path}.name: duplicate or reserved node name (received {name!r})")
+            errors.append(f"{path}.name: duplicate or reserved node name (received {name!r}){tail}")
         used[name] = i
         try:
             layer = cls.model_validate(entry)
         except ValidationError as e:
-            errors.extend(_fmt_pydantic(e, path, cls))
+            msgs = _fmt_pydantic(e, path, cls)
+            errors.extend(m + tail for m in msgs)
+            unknown = {str(x["loc"][0]) for x in e.errors() if x["type"] == "extra_forbidden" and len(x["loc"]) == 1}
+            stand = _stand_in(cls, entry, _top_fields(msgs, path) | unknown, unknown)
+            entries.append(_Entry(i, name, stand, True))
             continue
         bad = strict_value_errors(entry, layer, path, dtype)
-        errors.extend(bad)
-        if not bad:
-            layers.append(layer)
-    return layers
+        errors.extend(m + tail for m in bad)
+        if bad:
+            stand = _stand_in(cls, entry, _top_fields(bad, path), set())
+            entries.append(_Entry(i, name, stand, True))
+        else:
+            entries.append(_Entry(i, name, layer))
+    return entries
 
 
-def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Node]:
-    """Wire inputs (default: previous node), check order and arity, infer shapes."""
+def _resolve(entries: list[_Entry], inp: InputSpec, errors: list[str]) -> list[Node]:
+    """Wire inputs (default: previous node), check order and arity, infer shapes.
+
+    A node with an error does not hide later ones where its output shape is still known: a
+    broken entry's stand-in layer, or ``fallback_shape`` after a shape error (a Dense's units,
+    a Conv's filters and spatial rule). Only nodes fed by a node of unknown shape are skipped."""
     shapes: dict[str, Shape] = {"input": tuple(inp.shape)}
     nodes: list[Node] = []
     prev = "input"
-    failed: set[str] = set()  # nodes with errors: their dependants are not checked again
-    declared = {layer.name for layer in layers}
+    failed: set[str] = set()  # nodes of unknown output shape: their dependants are not checked
+    declared = {e.name for e in entries if e.name}
     hints = [MAX_HINTS]  # did-you-mean searches left (each one scans every name)
-    work = deque((f"model[{i}]", layer, None) for i, layer in enumerate(layers))
+    work = deque((e.index, e.layer, None, e) for e in entries)
     while work:
-        path, layer, origin = work.popleft()
+        index, layer, origin, entry = work.popleft()
+        if layer is None:  # nothing known about this node's output
+            prev = entry.name if entry.name else f"#model[{index}]"
+            failed.add(prev)
+            continue
+        path = f"model[{index}]"
+        tail = node_where(index, layer.name, layer.kind, origin)
+        broken = entry is not None and entry.broken
         ins = tuple(layer.inputs) if layer.inputs is not None else (prev,)
         lo, hi = layer.arity
         if len(ins) < lo or (hi is not None and len(ins) > hi):
             want = f"{lo}" if lo == hi else f"{lo}..{hi if hi is not None else 'n'}"
-            errors.append(f"{path}.inputs: {layer.kind} takes {want} inputs (received {len(ins)})")
+            errors.append(f"{path}.inputs: {layer.kind} takes {want} inputs (received {len(ins)}){tail}")
             prev = layer.name
             failed.add(layer.name)
             continue
@@ -453,7 +570,7 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
         if bad:
             for b in bad:
                 later = " (it is defined later: nodes must come after their inputs)" if b in declared else _hint(b, shapes, hints)
-                errors.append(f"{path}.inputs: no earlier node named {b!r}{later}")
+                errors.append(f"{path}.inputs: no earlier node named {b!r}{later}{tail}")
             prev = layer.name
             failed.add(layer.name)
             continue
@@ -466,16 +583,21 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
                 clash = [x.name for x in subs if x.name in shapes or (x.name in declared and x.name != layer.name)]
                 if clash:
                     raise ShapeError(f"its parts' names {clash} are taken by other nodes", "name")
-                work.extendleft((path, sub, origin or layer.name) for sub in reversed(subs))
+                work.extendleft((index, sub, origin or layer.name, entry) for sub in reversed(subs))
                 continue
         except ShapeError as e:
             where = f"{path}.{e.field}" if e.field else path
-            errors.append(f"{where}: {e} (input shapes {[list(s) for s in in_shapes]})")
+            errors.append(f"{where}: {e} (input shapes {[list(s) for s in in_shapes]}){tail}")
             prev = layer.name
-            failed.add(layer.name)
+            fb = _fallback(layer, in_shapes)
+            if fb is None:
+                failed.add(layer.name)
+            else:
+                shapes[layer.name] = fb
             continue
         shapes[layer.name] = out
-        nodes.append(Node(layer.name, layer, ins, tuple(in_shapes), out, params, origin))
+        if not broken:
+            nodes.append(Node(layer.name, layer, ins, tuple(in_shapes), out, params, origin))
         prev = layer.name
     used = {x for n in nodes for x in n.inputs}
     if not errors:
@@ -483,6 +605,15 @@ def _resolve(layers: list[Layer], inp: InputSpec, errors: list[str]) -> list[Nod
         for d in dangling:
             errors.append(f"model: node {d!r} is not used by any later node (the last node is the output)")
     return nodes
+
+
+def _fallback(layer: Layer, in_shapes: list[Shape]) -> Shape | None:
+    """The output shape a layer's own fields fix although ``infer`` refused its inputs."""
+    try:
+        fb = layer.fallback_shape(in_shapes)
+        return None if fb is None else tuple(int(d) for d in fb)
+    except (ShapeError, ValueError, TypeError, IndexError):
+        return None
 
 
 def _hint(name: str, known: dict, budget: list[int]) -> str:

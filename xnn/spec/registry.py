@@ -55,6 +55,18 @@ def aliases() -> dict[str, tuple[str, dict]]:
     return dict(_ALIASES)
 
 
+# PyTorch's and Keras's names of xnn's layers (hints, not aliases: a spec has one spelling)
+_SPELLINGS = {
+    "linear": "Dense", "lazylinear": "Dense",
+    "conv1d": "Conv1D", "batchnorm1d": "BatchNorm", "batchnorm2d": "BatchNorm",
+    "batchnormalization": "BatchNorm", "layernormalization": "LayerNorm",
+    "maxpooling2d": "MaxPool2D", "maxpooling1d": "MaxPool1D", "maxpool2d": "MaxPool2D",
+    "averagepooling2d": "AvgPool2D", "avgpool2d": "AvgPool2D", "averagepooling1d": "AvgPool1D",
+    "globalaveragepooling2d": "GlobalAvgPool2D", "globalaveragepooling1d": "GlobalAvgPool1D",
+    "adaptiveavgpool2d": "GlobalAvgPool2D (output size 1)", "multiheadattention": "MultiHeadAttention",
+}
+
+
 def resolve_type(name: str) -> tuple[type["Layer"], dict]:
     """Layer class and fixed fields for a ``type`` value; KeyError with a hint if unknown."""
     _load()
@@ -66,6 +78,10 @@ def resolve_type(name: str) -> tuple[type["Layer"], dict]:
     low = {k.lower(): k for k in list(_LAYERS) + list(_ALIASES)}
     if name.lower() in low:
         return resolve_type(low[name.lower()])
+    alt = _SPELLINGS.get(name.lower().removeprefix("nn.").removeprefix("torch.nn."))
+    if alt:
+        more = ", with units: out_features" if alt == "Dense" else ""
+        raise KeyError(f"unknown layer type (xnn calls it '{alt}'{more})")
     close = difflib.get_close_matches(name, list(_LAYERS) + list(_ALIASES), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise KeyError(f"unknown layer type{hint}")

@@ -166,3 +166,66 @@ def test_evaluate_bad_labels(cli, run_dir, tmp_path):
 def test_evaluate_missing_run(cli, tmp_path):
     code, _, err = cli("evaluate", tmp_path / "nothing")
     assert code == 2 and "no such run folder" in err
+
+
+def test_predict_output_probabilities_and_labels(cli, run_dir, tmp_path):
+    d, spec, params, ds = run_dir
+    x, _ = _raw_iris()
+    data = tmp_path / "in.npz"
+    np.savez(data, x=x)
+    want = _expected(spec, params, ds, x).astype(np.float64)
+    code, _, err = cli("predict", d, "--data", data, "--backend", "reference", "--output", "probabilities",
+                       "--out", tmp_path / "p.npz")
+    assert code == 0, err
+    res = np.load(tmp_path / "p.npz", allow_pickle=False)
+    e = np.exp(want - want.max(-1, keepdims=True))
+    np.testing.assert_allclose(res["outputs"], e / e.sum(-1, keepdims=True), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(res["outputs"].sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(res["labels"], want.argmax(-1))
+    code, _, err = cli("predict", d, "--data", data, "--backend", "reference", "--output", "labels",
+                       "--out", tmp_path / "l.csv")
+    assert code == 0, err
+    lines = (tmp_path / "l.csv").read_text().splitlines()
+    assert lines[0].split(",")[0] == "label" and not any(h.startswith("output_") for h in lines[0].split(","))
+    assert [int(r.split(",")[0]) for r in lines[1:]] == want.argmax(-1).tolist()
+
+
+def test_predict_accepts_a_csv_with_its_target_column(cli, run_dir, tmp_path):
+    d, spec, params, ds = run_dir
+    x, y = _raw_iris()
+    data = tmp_path / "labeled.csv"
+    rows = ["a,b,c,d,species"] + [",".join([*map(repr, map(float, r)), str(int(t))]) for r, t in zip(x, y)]
+    data.write_text("\n".join(rows) + "\n")
+    code, _, err = cli("evaluate", d, "--data", data, "--backend", "reference")
+    assert code == 0, err  # what evaluate reads ...
+    code, _, err = cli("predict", d, "--data", data, "--backend", "reference", "--out", tmp_path / "o.npz")
+    assert code == 0, err  # ... predict reads too
+    res = np.load(tmp_path / "o.npz", allow_pickle=False)
+    np.testing.assert_allclose(res["outputs"], _expected(spec, params, ds, x), rtol=1e-5, atol=1e-6)
+
+
+def test_predict_refuses_probabilities_for_regression(cli, tmp_path):
+    spec = xnn.load_spec(EXAMPLES / "regression_mlp.yaml")
+    d = tmp_path / "run"
+    d.mkdir()
+    write_text(d / "spec.yaml", spec.to_yaml())
+    xnn.save_weights(d / "weights.safetensors", {k: v.astype(np.float32) for k, v in xnn.init_params(spec, 0).items()})
+    write_json(d / "manifest.json", {"backend": "torch", "preprocess": xd.load(spec).preprocess.to_dict()})
+    data = tmp_path / "in.npy"
+    np.save(data, np.zeros((2, *spec.input_shape), np.float32))
+    code, _, err = cli("predict", d, "--data", data, "--output", "probabilities", "--backend", "reference")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "needs a classification run" in err
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_predict_device_the_backend_lacks_is_one_line(run_dir, tmp_path, backend):
+    d, spec, params, ds = run_dir
+    data = tmp_path / "in.npz"
+    np.savez(data, x=_raw_iris()[0])
+    r = run_xnn("predict", d, "--data", data, "--backend", backend, "--device", "cuda:99")
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--device cuda:99" in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "in_pred.npz").exists()
+    r = run_xnn("predict", d, "--data", data, "--backend", backend, "--device", "tpu")
+    assert r.returncode == 2 and "must be cpu, cuda or cuda:N" in r.stderr

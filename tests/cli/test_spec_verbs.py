@@ -229,3 +229,23 @@ def test_validate_refuses_a_spec_without_data(cli, tmp_path):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert "data: required" in err and "fit(spec, data=...)" in err
+
+
+# flags of verbs owned elsewhere that still lack help (issue 13); the list may only shrink
+HELP_PENDING = {("evaluate", "--device"), ("parity", "--dtype"), ("parity", "--seed"), ("parity", "--set")}
+
+
+def test_every_flag_of_every_verb_has_help():
+    import argparse
+
+    from xnn.cli import build_parser
+
+    missing = set()
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for verb, sub in action.choices.items():
+                for a in sub._actions:
+                    if not isinstance(a, argparse._HelpAction) and not (a.help or "").strip():
+                        missing.add((verb, a.option_strings[0] if a.option_strings else a.dest))
+    assert missing <= HELP_PENDING, f"flags without help: {sorted(missing - HELP_PENDING)}"
+    assert {("predict", "--device")}.isdisjoint(missing)

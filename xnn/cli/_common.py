@@ -116,6 +116,35 @@ def default_backend(manifest: dict) -> str:
     return b if b in BACKENDS else "torch"
 
 
+def check_device(backend: str, device: str) -> None:
+    """Refuse, in one line, a device the backend's framework cannot use here (a CUDA device on a
+    CPU-only torch build or without a GPU; Keras asked for cuda where TensorFlow sees no GPU),
+    instead of a traceback or a silent fall-back to the CPU. Imports the backend's framework."""
+    from ..errors import OutputError
+
+    dev = (device or "cpu").strip().lower()
+    if backend == "reference" or dev == "cpu":
+        return
+    kind, _, index = dev.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise OutputError(f"--device {device}: must be cpu, cuda or cuda:N")
+    n = int(index) if index else 0
+    quiet_frameworks()
+    if backend == "torch":
+        import torch
+
+        if not torch.backends.cuda.is_built():
+            raise OutputError(f"--device {device}: this torch build ({torch.__version__}) has no CUDA support; use --device cpu")
+        have = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    else:
+        import tensorflow as tf
+
+        have = len(tf.config.list_physical_devices("GPU"))
+    if n >= have:
+        raise OutputError(f"--device {device}: {backend} sees {have} CUDA device(s) here; use --device cpu"
+                          + (f" or cuda:0..{have - 1}" if have else ""))
+
+
 def model_outputs(spec, params: dict[str, np.ndarray], x: np.ndarray, backend: str, device: str = "cpu") -> np.ndarray:
     """Evaluation-mode outputs ``(N, *output.shape)`` from ``backend`` (torch | keras | reference)."""
     if backend == "reference":

@@ -97,3 +97,49 @@ def test_demo_reaches_the_target_from_any_folder(tmp_path):
     for backend in ("torch", "keras"):
         assert summary["test"][backend]["accuracy"] >= 0.95, summary["test"]
         assert f"test accuracy {backend}:" in r.stdout
+
+
+def _tiny_lr_args(out):
+    # an lr so small that one epoch leaves the weights where they started (float32 keeps 1e-30)
+    return ("--backend", "torch", "--out", out, "--set", "train.epochs=1", "--set", "train.optimizer.lr=1e-30", "--quiet")
+
+
+def test_train_init_fine_tunes_from_a_file_or_a_run(tmp_path):
+    spec = xnn.load_spec(TINY)
+    start = {k: v.astype(np.float32) for k, v in xnn.init_params(spec, 123).items()}
+    fresh = xnn.init_params(spec, spec.train.seed)
+    w = tmp_path / "start.safetensors"
+    xnn.save_weights(w, start)
+    r = run_xnn("train", TINY, *_tiny_lr_args(tmp_path / "a"), "--init", w)
+    assert r.returncode == 0, r.stderr
+    got = xnn.load_weights(tmp_path / "a" / "weights.safetensors")
+    for k in start:
+        np.testing.assert_allclose(got[k], start[k], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(got["hidden.weight"], fresh["hidden.weight"])  # not the spec's own seed
+    # a run folder as the starting point
+    r = run_xnn("train", TINY, *_tiny_lr_args(tmp_path / "b"), "--init", tmp_path / "a")
+    assert r.returncode == 0, r.stderr
+    got_b = xnn.load_weights(tmp_path / "b" / "weights.safetensors")
+    for k in start:
+        np.testing.assert_allclose(got_b[k], start[k], rtol=1e-6, atol=1e-7)
+
+
+def test_train_init_that_does_not_fit_is_one_clear_error(tmp_path):
+    other = xnn.load_spec(EXAMPLES / "digits_mlp.yaml")
+    w = tmp_path / "other.safetensors"
+    xnn.save_weights(w, {k: v.astype(np.float32) for k, v in xnn.init_params(other, 0).items()})
+    r = run_xnn("train", TINY, *_tiny_lr_args(tmp_path / "c"), "--init", w)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    first = r.stderr.strip().splitlines()[0]
+    assert f"--init {w}" in first and "does not fit the spec" in first
+    assert not (tmp_path / "c").exists()
+    r = run_xnn("train", TINY, *_tiny_lr_args(tmp_path / "d"), "--init", tmp_path / "nothing.safetensors")
+    assert r.returncode == 2 and "no such run folder or file" in r.stderr
+
+
+def test_train_refuses_a_spec_without_data(tmp_path):
+    p = tmp_path / "nodata.yaml"
+    p.write_text("input: {shape: [4]}\nmodel: [{type: Dense, units: 3}]\n")
+    r = run_xnn("train", p, "--out", tmp_path / "run", "--quiet")
+    assert r.returncode == 2 and "data: required by xnn train" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "run").exists()

@@ -116,6 +116,43 @@ def default_backend(manifest: dict) -> str:
     return b if b in BACKENDS else "torch"
 
 
+def initial_params(src: str | Path, spec) -> dict[str, np.ndarray]:
+    """Initial weights for fine-tuning ``spec`` (``xnn train --init``): a run folder (trained or
+    imported), a .safetensors, .onnx or .mat file; names and shapes checked against ``spec`` and
+    every mismatch listed in one error naming the source."""
+    p = Path(src)
+    if not p.exists():
+        raise FormatError(f"--init {p}: no such run folder or file")
+    suffix = p.suffix.lower()
+    if p.is_dir():
+        _, params, _ = load_run(p)
+    elif suffix == ".safetensors":
+        from ..weights import load_weights
+
+        params = load_weights(p)
+    elif suffix == ".onnx":
+        from ..interop.onnx.importer import import_onnx_full
+
+        _, params, _ = import_onnx_full(p)
+    elif suffix == ".mat":
+        try:
+            from ..interop.mat import import_mat
+        except ImportError:
+            raise FormatError(f"{p}: .mat import is not available in this installation") from None
+        _, params = import_mat(p)
+    else:
+        raise FormatError(f"--init {p}: expected a run folder, .safetensors, .onnx or .mat (received {suffix or 'no suffix'!r})")
+    from ..weights import check_params
+
+    try:
+        check_params(params, spec, source=f"--init {p}")
+    except FormatError as e:
+        raise FormatError([f"does not fit the spec {spec.name!r}: {len(e.messages)} problem(s)", *e.messages],
+                          source=f"--init {p}") from None
+    dtype = np.float64 if spec.train.dtype == "float64" else np.float32
+    return {k: np.asarray(v, dtype=dtype) for k, v in params.items()}
+
+
 def check_device(backend: str, device: str) -> None:
     """Refuse, in one line, a device the backend's framework cannot use here (a CUDA device on a
     CPU-only torch build or without a GPU; Keras asked for cuda where TensorFlow sees no GPU),

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import BACKENDS, add_set, fmt, load_spec_cli, quiet_frameworks, test_metrics
+from ._common import (BACKENDS, add_set, fmt, initial_params, load_spec_cli, quiet_frameworks, require_data,
+                      test_metrics)
 
 VERB = "train"
 HELP = "train a spec on one backend and write a run folder"
@@ -21,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-steps", type=int, metavar="N",
                    help="also checkpoint every N steps inside an epoch (shorthand for --set train.checkpoint_steps=N)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--init", metavar="RUN_OR_FILE",
+                   help="fine-tune: start from these weights instead of fresh ones (a run folder, trained or "
+                        "imported, or a .safetensors, .onnx or .mat file; names and shapes must match the spec)")
     p.add_argument("--force", action="store_true",
                    help="start afresh in a non-empty --out (the old folder is moved aside, never deleted), "
                         "or resume with a changed spec")
@@ -39,12 +43,13 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
     return sets
 
 
-def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool = True, force: bool = False):
-    """Call ``xnn.train.fit`` (imports the backend's framework)."""
+def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool = True, force: bool = False,
+             params=None):
+    """Call ``xnn.train.fit`` (imports the backend's framework); ``params``: initial weights."""
     quiet_frameworks()
     from ..train import fit
 
-    return fit(spec, backend=backend, out=str(out), resume=resume, progress=progress, force=force)
+    return fit(spec, backend=backend, out=str(out), resume=resume, progress=progress, force=force, params=params)
 
 
 def history_line(h: dict) -> str:
@@ -54,6 +59,12 @@ def history_line(h: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec_cli(args.spec, overrides_of(args))
+    require_data(spec, "xnn train")
+    if args.init and args.resume:
+        from ..errors import SpecError
+
+        raise SpecError("--init and --resume: choose one (--resume continues from the run's own checkpoint)")
+    init = initial_params(args.init, spec) if args.init else None
     out = Path(args.out)
     if spec.parallel.mode != "none" and not args.quiet:
         from ..backends.processes import topology
@@ -63,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                 "data parallel, synchronous" if p.sync else "data parallel, asynchronous (parameter server)")
         procs, _ = topology(args.backend, spec, lambda: 0)
         print(f"{spec.name}: {what} on {args.backend}, {len(procs)} local process(es)", file=sys.stderr)
-    result = fit_spec(spec, args.backend, out, resume=args.resume, progress=not args.quiet, force=args.force)
+    result = fit_spec(spec, args.backend, out, resume=args.resume, progress=not args.quiet, force=args.force,
+                      params=init)
     hist = list(getattr(result, "history", []) or [])
     if hist:
         print(f"last epoch: {history_line(hist[-1])}")

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ._common import BACKENDS, default_backend, fmt, load_run, model_outputs, run_preprocess
+from ._common import BACKENDS, check_device, default_backend, fmt, load_run, model_outputs, run_preprocess
 
 VERB = "evaluate"
 HELP = "print a run's loss and metrics on its test split or on a data file"
@@ -16,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run folder written by xnn train")
     p.add_argument("--data", help="data file with targets (.npz/.csv/.mat); default: the run's test split")
     p.add_argument("--backend", choices=(*BACKENDS, "reference"), help="default: the run's backend")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (checked against what the backend has)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
 
@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         if len(x) == 0:
             raise DataError(f"{run_dir}: the run's test split is empty (data.split.test is 0); pass --data FILE")
     backend = args.backend or default_backend(manifest)
+    if backend != "reference":
+        check_device(backend, args.device)
     z = model_outputs(spec, params, x, backend, args.device)
     metrics = {k: float(v) for k, v in evaluate_outputs(spec.train, z, y).items()}
     if args.json:

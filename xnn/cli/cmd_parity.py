@@ -12,11 +12,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="a spec file or a run directory (spec.yaml + weights.safetensors)")
     p.add_argument("--backends", default="torch,keras,numpy,onnx,octave",
                    help="comma-separated paths (default: all five)")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float64",
+                   help="precision every path runs in (default float64: disagreements are not rounding)")
     p.add_argument("--batch", type=int, default=8, help="batch size of the seeded input")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input (and of initial weights for a spec)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a spec value, e.g. --set model[0].units=8 (repeatable)")
 
 
 def run(args) -> int:

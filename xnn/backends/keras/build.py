@@ -77,9 +77,27 @@ def get_params(model) -> dict[str, np.ndarray]:
     return out
 
 
+def _predict_fn(model):
+    """The model's traced evaluation-mode forward, made once per model: one graph for every batch
+    size (the batch dimension is unknown in its signature, so a last partial batch does not trace
+    again), no per-call Keras data adapter or eager layer-by-layer dispatch."""
+    fn = getattr(model, "_xnn_predict_fn", None)
+    if fn is None:
+        import tensorflow as tf
+
+        inp = model.inputs[0]
+        sig = tf.TensorSpec([None, *inp.shape[1:]], inp.dtype)
+        fn = tf.function(lambda x: model(x, training=False), input_signature=[sig], reduce_retracing=True)
+        model._xnn_predict_fn = fn
+    return fn
+
+
 def predict(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Evaluation-mode forward on NumPy input, batched; returns NumPy."""
+    fn = _predict_fn(model)
+    dt = np.dtype(model.inputs[0].dtype)
+    x = np.asarray(x)
     outs = []
     for i in range(0, len(x), batch_size):
-        outs.append(np.asarray(model(x[i:i + batch_size], training=False)))
+        outs.append(fn(x[i:i + batch_size].astype(dt, copy=False)).numpy())
     return np.concatenate(outs) if outs else np.zeros((0, *model._xnn_spec.output.out_shape))

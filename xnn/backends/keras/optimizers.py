@@ -9,18 +9,25 @@ Keras's own optimizers differ from xnn's: Adam's ε sits inside the bias correct
 - weight decay is per variable (``decay_flags``, aligned with the variables the optimizer is
   built on): coupled L2 for SGD/Adam/RMSprop/Adagrad, decoupled for AdamW;
 - clipping is done by the trainer before ``apply`` (xnn's global-norm formula).
+
+Outside a distribution strategy ``apply`` takes a direct path: the per-step scalars (the
+learning rate in the variables' dtype, the step number, Adam's bias corrections) are computed
+once per step instead of once per variable, and the variables are updated without Keras's
+merge-call machinery. The arithmetic is the same ops on the same values, so both paths give the
+same bits; under ``tf.distribute`` (Mirrored, parameter servers) Keras's own ``apply`` runs.
 """
 from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from ...train.optim import slot_names
 
 
 class XnnOptimizer(keras.optimizers.Optimizer):
-    """Base: one update formula per subclass in ``_update(i, g, var, lr, t, wd)``."""
+    """Base: one update formula per subclass in ``_update(i, g, var, scalars, wd)``."""
 
     def __init__(self, opt_spec, decay_flags: list[bool], name: str | None = None):
         super().__init__(learning_rate=0.0, name=name or f"xnn_{opt_spec.type}")
@@ -47,17 +54,39 @@ class XnnOptimizer(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
-        dt = variable.dtype
-        lr = ops.cast(self.xnn_lr, dt)
-        g = ops.cast(gradient, dt)
-        t = ops.cast(self.iterations + 1, dt)  # this step's number, from 1
-        wd = self._wd if self._decay_flags[i] else 0.0
-        self._update(i, g, variable, lr, t, wd)
+        self._update(i, ops.cast(gradient, variable.dtype), variable, self._scalars(variable.dtype), self._wd_of(i))
+
+    def apply(self, grads, trainable_variables=None):
+        """Keras's ``apply`` under a distribution strategy; otherwise the direct path (module
+        docstring). Gradients must be dense tensors, one per variable the optimizer was built on
+        (the trainer passes zeros for missing ones)."""
+        if tf.distribute.has_strategy() or trainable_variables is None or not self.built:
+            return super().apply(grads, trainable_variables)
+        variables = list(trainable_variables)
+        if not variables:
+            return None
+        with tf.name_scope(self.name):
+            scalars = {}
+            for g, var in zip(grads, variables):
+                i = self._get_variable_index(var)
+                dt = var.dtype
+                if dt not in scalars:
+                    scalars[dt] = self._scalars(dt)
+                self._update(i, ops.cast(g, dt), var, scalars[dt], self._wd_of(i))
+            self.iterations.assign_add(1)
+        return None
+
+    def _wd_of(self, i: int) -> float:
+        return self._wd if self._decay_flags[i] else 0.0
+
+    def _scalars(self, dt) -> dict:
+        """This step's scalars in dtype ``dt``: ``lr`` and ``t`` (the step number, from 1)."""
+        return {"lr": ops.cast(self.xnn_lr, dt), "t": ops.cast(self.iterations + 1, dt)}
 
     def _slot(self, name: str, i: int):
         return self.xnn_slots[name][i]
 
-    def _update(self, i, g, var, lr, t, wd):
+    def _update(self, i, g, var, s, wd):
         raise NotImplementedError
 
 
@@ -66,7 +95,8 @@ class SGD(XnnOptimizer):
         super().__init__(o, decay_flags, name)
         self._mu, self._tau, self._nesterov = float(o.momentum), float(o.dampening), bool(o.nesterov)
 
-    def _update(self, i, g, var, lr, t, wd):
+    def _update(self, i, g, var, s, wd):
+        lr, t = s["lr"], s["t"]
         if wd:
             g = g + wd * var
         if self._mu > 0:
@@ -86,7 +116,15 @@ class Adam(XnnOptimizer):
         self._b1, self._b2, self._eps = float(o.betas[0]), float(o.betas[1]), float(o.eps)
         self._decoupled = o.type == "adamw"
 
-    def _update(self, i, g, var, lr, t, wd):
+    def _scalars(self, dt) -> dict:
+        s = super()._scalars(dt)
+        bc1 = 1.0 - ops.power(ops.convert_to_tensor(self._b1, dtype=dt), s["t"])
+        bc2 = 1.0 - ops.power(ops.convert_to_tensor(self._b2, dtype=dt), s["t"])
+        s["lr_bc1"], s["sqrt_bc2"] = s["lr"] / bc1, ops.sqrt(bc2)
+        return s
+
+    def _update(self, i, g, var, s, wd):
+        lr = s["lr"]
         if wd and self._decoupled:
             self.assign(var, var * (1.0 - lr * wd))
         elif wd:
@@ -96,10 +134,8 @@ class Adam(XnnOptimizer):
         nv = self._b2 * v + (1.0 - self._b2) * g * g
         self.assign(m, nm)
         self.assign(v, nv)
-        bc1 = 1.0 - ops.power(ops.convert_to_tensor(self._b1, dtype=var.dtype), t)
-        bc2 = 1.0 - ops.power(ops.convert_to_tensor(self._b2, dtype=var.dtype), t)
-        denom = ops.sqrt(nv) / ops.sqrt(bc2) + self._eps
-        self.assign_sub(var, (lr / bc1) * nm / denom)
+        denom = ops.sqrt(nv) / s["sqrt_bc2"] + self._eps
+        self.assign_sub(var, s["lr_bc1"] * nm / denom)
 
 
 class RMSprop(XnnOptimizer):
@@ -107,7 +143,8 @@ class RMSprop(XnnOptimizer):
         super().__init__(o, decay_flags, name)
         self._alpha, self._eps, self._mu, self._centered = float(o.alpha), float(o.eps), float(o.momentum), bool(o.centered)
 
-    def _update(self, i, g, var, lr, t, wd):
+    def _update(self, i, g, var, s, wd):
+        lr = s["lr"]
         if wd:
             g = g + wd * var
         v = self._slot("v", i)
@@ -137,13 +174,13 @@ class Adagrad(XnnOptimizer):
     def _slot_init(self, slot):
         return self._init_acc
 
-    def _update(self, i, g, var, lr, t, wd):
+    def _update(self, i, g, var, s, wd):
         if wd:
             g = g + wd * var
-        s = self._slot("sum", i)
-        ns = s + g * g
-        self.assign(s, ns)
-        self.assign_sub(var, lr * g / (ops.sqrt(ns) + self._eps))
+        acc = self._slot("sum", i)
+        ns = acc + g * g
+        self.assign(acc, ns)
+        self.assign_sub(var, s["lr"] * g / (ops.sqrt(ns) + self._eps))
 
 
 def make_optimizer(opt_spec, decay_flags: list[bool]) -> XnnOptimizer:

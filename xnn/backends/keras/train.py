@@ -6,10 +6,15 @@
 it is plain TF so a distributed driver can wrap it in ``strategy.run`` (that driver owns loss
 scaling by the replica count and the gradient all-reduce). ``train_step`` is the single-device
 outer call.
+
+``train.compile: true`` compiles that step with XLA (``jit_compile=True``); when XLA refuses the
+graph (an op without an XLA kernel) the trainer warns once and runs the step uncompiled (the
+failed compile changes no variable).
 """
 from __future__ import annotations
 
 import os
+import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -50,8 +55,11 @@ def tf_loss(loss_spec, out, y, class_weights=None):
         else:
             tt = tf.reshape(tf.cast(y, z.dtype), [-1, k])
         eps = loss_spec.label_smoothing
-        ts = tt * (1.0 - eps) + eps / k
-        w = tf.ones([k], z.dtype) if class_weights is None else tf.constant(class_weights, z.dtype)
+        # tt·(1 − 0) + 0/k == tt and x·1 == x exactly: the identity factors are left out
+        ts = tt * (1.0 - eps) + eps / k if eps else tt
+        if class_weights is None:
+            return -tf.reduce_sum(ts * tf.nn.log_softmax(z, axis=-1)) / tf.reduce_sum(tt)
+        w = tf.constant(class_weights, z.dtype)
         return -tf.reduce_sum(ts * w * tf.nn.log_softmax(z, axis=-1)) / tf.reduce_sum(tt * w)
     yy = tf.reshape(tf.cast(y, out.dtype), tf.shape(out))
     d = out - yy
@@ -116,7 +124,9 @@ class Trainer(TrainerBase):
         self.optimizer = make_optimizer(self.train.optimizer, decay_flags)
         if self._vars:
             self.optimizer.build(self._vars)
-        self._compiled = tf.function(self.replica_step, jit_compile=False, reduce_retracing=True)
+        self.jit = bool(getattr(self.train, "compile", False))
+        self._compiled = None  # traced on the first step (its signature needs the batch's dtypes)
+        self._lr_cache: tuple[float, object] | None = None
 
     # ------------------------------------------------------------------ steps
     def replica_step(self, x, y, lr):
@@ -157,18 +167,48 @@ class Trainer(TrainerBase):
 
     def _tensors(self, x, y):
         x = np.asarray(x)
-        xt = tf.constant(x.astype(self.dtype) if np.issubdtype(x.dtype, np.floating) else x)
+        xt = tf.convert_to_tensor(x.astype(self.dtype, copy=False) if np.issubdtype(x.dtype, np.floating) else x)
         y = np.asarray(y)
-        yt = tf.constant(y.astype(self.dtype) if np.issubdtype(y.dtype, np.floating) else y.astype(np.int64))
+        yt = tf.convert_to_tensor(y.astype(self.dtype, copy=False) if np.issubdtype(y.dtype, np.floating)
+                                  else y.astype(np.int64, copy=False))
         return xt, yt
+
+    def _lr_tensor(self):
+        """This step's learning rate as a float64 tensor (reused while the value is unchanged)."""
+        lr = float(self.lr())
+        if self._lr_cache is None or self._lr_cache[0] != lr:
+            self._lr_cache = (lr, tf.constant(lr, tf.float64))
+        return self._lr_cache[1]
+
+    def _make_step(self, xt, yt, jit: bool):
+        """The traced step, with the batch dimension unknown in its signature: one trace serves
+        every batch size (the last partial batch of an epoch does not trace again)."""
+        sig = [tf.TensorSpec([None, *xt.shape[1:]], xt.dtype), tf.TensorSpec([None, *yt.shape[1:]], yt.dtype),
+               tf.TensorSpec([], tf.float64)]
+        return tf.function(self.replica_step, input_signature=sig, jit_compile=jit, reduce_retracing=True)
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
         xt, yt = self._tensors(x, y)
-        loss, out = self._compiled(xt, yt, tf.constant(self.lr(), tf.float64))
+        lr = self._lr_tensor()
+        if self._compiled is None:
+            self._compiled = self._make_step(xt, yt, self.jit)
+            self._dtypes = (xt.dtype, yt.dtype)
+        if (xt.dtype, yt.dtype) != self._dtypes:  # e.g. int32 token ids after int64 ones
+            xt, yt = tf.cast(xt, self._dtypes[0]), tf.cast(yt, self._dtypes[1])
+        try:
+            loss, out = self._compiled(xt, yt, lr)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError, tf.errors.InternalError) as e:
+            if not self.jit or "XLA" not in str(e) and "xla" not in str(e):
+                raise
+            warnings.warn(f"train.compile: XLA cannot compile this model's train step on this device, running it "
+                          f"uncompiled ({str(e).strip().splitlines()[0][:200]})", RuntimeWarning, stacklevel=2)
+            self.jit = False
+            self._compiled = self._make_step(xt, yt, False)
+            loss, out = self._compiled(xt, yt, lr)
         self.step += 1
         self._keep_output(out)
-        return float(loss.numpy())
+        return float(loss)
 
     def _to_numpy(self, t) -> np.ndarray:
         return t.numpy()

@@ -29,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="start afresh in a non-empty --out (the old folder is moved aside, never deleted), "
                         "or resume with a changed spec")
     p.add_argument("--device", help="cpu | cuda | cuda:N (overrides train.device)")
+    p.add_argument("--compile", action="store_true",
+                   help="compiled train step: torch.compile / XLA jit_compile (shorthand for --set train.compile=true)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
 
@@ -40,6 +42,8 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
         sets.append(f"train.checkpoint_steps={args.checkpoint_steps}")
     if getattr(args, "device", None):
         sets.append(f"train.device={args.device}")
+    if getattr(args, "compile", False):
+        sets.append("train.compile=true")
     return sets
 
 

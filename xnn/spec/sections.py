@@ -154,6 +154,7 @@ class TrainSpec(_S):
     threads: PositiveInt | None = None
     device: str = "cpu"
     tf32: bool = False
+    compile: bool = False  # torch.compile (torch) / XLA jit_compile (Keras) for the train step; same formulas
 
     @model_validator(mode="before")
     @classmethod

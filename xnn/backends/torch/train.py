@@ -119,6 +119,10 @@ class Trainer(TrainerBase):
         else:
             groups = [g for g in ({"params": decay, "weight_decay": o.weight_decay},
                                   {"params": no_decay, "weight_decay": 0.0}) if g["params"]]
+        # train.compile: the forward and xnn's loss through torch.compile (its backward is compiled
+        # with it by AOTAutograd); the optimizer step stays eager. Made on the first step.
+        self._compile = bool(getattr(self.train, "compile", False))
+        self._fwd_loss = None
         lr = lr_at(self.train, 0, self.steps_per_epoch)
         if not groups:  # everything frozen: steps are no-ops but counted
             self.optimizer = None
@@ -198,13 +202,36 @@ class Trainer(TrainerBase):
             self.optimizer.step()
         self.step += 1
 
+    def _forward_loss(self, xt: torch.Tensor, yt: torch.Tensor):
+        out = self.model(xt)
+        return out, self.loss(out, yt)
+
+    def _compiled_forward_loss(self, xt: torch.Tensor, yt: torch.Tensor):
+        """``_forward_loss`` through torch.compile; where it cannot compile here (no C++ compiler,
+        an unsupported platform or op) one warning and the eager step from then on. A failed
+        compile runs nothing, so no state has changed."""
+        if self._fwd_loss is None:
+            self._fwd_loss = torch.compile(self._forward_loss, dynamic=None)
+            try:
+                return self._fwd_loss(xt, yt)
+            except Exception as e:  # noqa: BLE001 - any compiler failure means "not supported here"
+                import warnings
+
+                warnings.warn(f"train.compile: torch.compile is not available for this model here, training eagerly "
+                              f"({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''})",
+                              RuntimeWarning, stacklevel=3)
+                self._compile, self._fwd_loss = False, None
+                if self.optimizer is not None:
+                    self.zero_grad()
+                return self._forward_loss(xt, yt)
+        return self._fwd_loss(xt, yt)
+
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
         self.train_mode()
         xt, yt = self._tensors(x, y)
         self.zero_grad()
-        out = self.model(xt)
-        loss = self.loss(out, yt)
+        out, loss = self._compiled_forward_loss(xt, yt) if self._compile else self._forward_loss(xt, yt)
         if self.optimizer is not None:
             loss.backward()
         self.apply_step()

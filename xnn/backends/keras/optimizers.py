@@ -13,8 +13,10 @@ Keras's own optimizers differ from xnn's: Adam's ε sits inside the bias correct
 Outside a distribution strategy ``apply`` takes a direct path: the per-step scalars (the
 learning rate in the variables' dtype, the step number, Adam's bias corrections) are computed
 once per step instead of once per variable, and the variables are updated without Keras's
-merge-call machinery. The arithmetic is the same ops on the same values, so both paths give the
-same bits; under ``tf.distribute`` (Mirrored, parameter servers) Keras's own ``apply`` runs.
+merge-call machinery. Same formulas on the same values; under ``tf.distribute`` (Mirrored,
+parameter servers) Keras's own ``apply`` runs. (The two paths agree exactly for SGD, RMSprop and
+Adagrad; for Adam they may differ in the last float32 bits, because Grappler rewrites
+``x / sqrt(c)`` into ``x * rsqrt(c)`` only where the ``sqrt`` has a single consumer.)
 """
 from __future__ import annotations
 

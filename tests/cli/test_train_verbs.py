@@ -143,3 +143,13 @@ def test_train_refuses_a_spec_without_data(tmp_path):
     r = run_xnn("train", p, "--out", tmp_path / "run", "--quiet")
     assert r.returncode == 2 and "data: required by xnn train" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_a_device_the_backend_does_not_have(cli, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device: the refusal cannot be observed")
+    code, _, err = cli("train", TINY, "--out", tmp_path / "r", "--device", "cuda", "--quiet")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--device cuda" in err, err
+    assert not (tmp_path / "r").exists()

@@ -64,6 +64,10 @@ def history_line(h: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     spec = load_spec_cli(args.spec, overrides_of(args))
     require_data(spec, "xnn train")
+    if spec.train.device != "cpu":  # one line now, not a traceback or a silent CPU run later
+        from ._common import check_device
+
+        check_device(args.backend, spec.train.device)
     if args.init and args.resume:
         from ..errors import SpecError
 

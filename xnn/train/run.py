@@ -230,8 +230,12 @@ def prepare_fresh(out: str | Path, force: bool = False) -> Path | None:
     return aside
 
 
+# what a resumed run may change without --force: how long and how it runs, not what it computes
+RESUME_MAY_CHANGE = {"train.epochs", "train.compile", "train.threads", "train.device"}
+
+
 def check_resume(out: str | Path, spec, force: bool = False) -> None:
-    """Refuse to resume ``out`` with a spec other than the run's (``train.epochs`` may grow),
+    """Refuse to resume ``out`` with a spec other than the run's (``RESUME_MAY_CHANGE`` excepted),
     or a run whose spec.yaml was edited, unless ``force``."""
     from ..spec import load_spec
 
@@ -250,7 +254,7 @@ def check_resume(out: str | Path, spec, force: bool = False) -> None:
     if recorded is not None and recorded.hash() != want:
         diffs.append("its spec.yaml was edited after training began (sha256 differs from manifest.json)")
     if recorded is not None:
-        changed = [p for p in _diff_paths(recorded.raw, spec.raw) if p != "train.epochs"]
+        changed = [p for p in _diff_paths(recorded.raw, spec.raw) if p not in RESUME_MAY_CHANGE]
         if changed:
             diffs.append("the spec differs from the run's in " + ", ".join(changed[:6]) + (" ..." if len(changed) > 6 else ""))
     elif not diffs:

@@ -1,6 +1,6 @@
 """Run an ``xnn`` verb on a hostile input as a user's shell would, and check the promises of
 docs/security.md: exit code 2, error lines only (no traceback) with the first naming the file,
-bounded memory (peak RSS of the child, from wait4) and a hang guard, and no file changed in the
+bounded memory (the child's own peak resident memory) and a hang guard, and no file changed in the
 watched folders except the outputs the command was asked to write."""
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,30 +40,42 @@ def snapshot(*dirs: str | Path) -> dict[str, str]:
     return snap
 
 
+# The child reports its own peak: VmHWM of its post-exec address space, written at exit. The
+# kernel's ru_maxrss (wait4) also counts the pre-exec copy of the parent, which is pytest itself
+# and grows past 1 GB once earlier tests have loaded the frameworks in-process.
+_WRAPPER = """
+import atexit, os, runpy, sys
+def _peak():
+    try:
+        with open("/proc/self/status") as f:
+            kb = next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:"))
+        with open(os.environ["XNN_TEST_PEAK_FILE"], "w") as out:
+            out.write(str(kb))
+    except (OSError, StopIteration):
+        pass
+atexit.register(_peak)
+sys.argv = ["xnn", *sys.argv[1:]]
+runpy.run_module("xnn", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_cli(*args: str | Path, cwd: str | Path | None = None, env: dict | None = None,
-                 timeout: float = HANG_GUARD_S) -> Outcome:
-    """``python -m xnn ARGS`` in a fresh interpreter; the child's own peak RSS comes from wait4."""
+            timeout: float = HANG_GUARD_S) -> Outcome:
+    """``python -m xnn ARGS`` in a fresh interpreter; ``max_rss`` is the child's own peak resident
+    memory (VmHWM at exit; -1 where /proc does not tell)."""
     import tempfile
 
-    e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", **(env or {})}
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
-        p = subprocess.Popen([sys.executable, "-m", "xnn", *map(str, args)], cwd=cwd, env=e,
-                             stdout=fo, stderr=fe, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                p.kill()
-                os.wait4(p.pid, 0)
-                raise AssertionError(f"xnn {' '.join(map(str, args))}: still running after {timeout} s (hang)")
-            time.sleep(0.02)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        fo.seek(0)
-        fe.seek(0)
-        return Outcome(p.returncode, fo.read().decode("utf-8", "replace"), fe.read().decode("utf-8", "replace"),
-                       ru.ru_maxrss * 1024)
+    with tempfile.TemporaryDirectory(prefix="xnn-peak-") as td:
+        peak_file = Path(td) / "peak"
+        e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", **(env or {}),
+             "XNN_TEST_PEAK_FILE": str(peak_file)}
+        try:
+            p = subprocess.run([sys.executable, "-c", _WRAPPER, *map(str, args)], cwd=cwd, env=e,
+                               capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"xnn {' '.join(map(str, args))}: still running after {timeout} s (hang)") from None
+        peak = int(peak_file.read_text()) * 1024 if peak_file.exists() else -1
+        return Outcome(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), peak)
 
 
 def assert_refused(o: Outcome, names: str | Path | None = None, code: int = 2, field: str | None = None) -> str:

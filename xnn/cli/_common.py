@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +63,7 @@ def check_out_dir(out: Path, force: bool = False) -> None:
     folder is moved aside to ``<out>.replaced-<time>``, never deleted."""
     from ..train.run import prepare_fresh
 
-    aside = prepare_fresh(out, force=force)
-    if aside is not None:
-        print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
+    prepare_fresh(out, force=force)  # says what it moved aside
 
 
 def read_json(path: Path) -> dict:

@@ -61,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise FormatError(f"{src}: unknown model format {suffix or '(no suffix)'!r}; expected .onnx, .mat or .keras")
     spec = from_dict(spec_dict, source=str(src))  # everything is checked before anything is written
     check_params(params, spec, source=str(src))
-    aside = prepare_fresh(out, force=args.force)  # after every check: a refused file changes nothing
-    if aside is not None:
-        print(f"moved the existing {out} aside to {aside}", file=sys.stderr)
+    prepare_fresh(out, force=args.force)  # after every check: a refused file changes nothing
     check_writable(out)
     # the one run-folder contract (xnn/train/run.py), as training writes it
     write_run_files(out, spec=spec, man=import_manifest(spec, src, fmt, preprocess), params=params)

@@ -222,9 +222,7 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         if resume:
             R.check_resume(run_dir, spec, force=force)
         else:
-            aside = R.prepare_fresh(run_dir, force=force)
-            if aside is not None:
-                print(f"moved the existing {run_dir} aside to {aside}", file=sys.stderr)
+            R.prepare_fresh(run_dir, force=force)
     own_engine = engine is None
     if engine is None:
         engine = _local_engine(spec, backend, d, params)
@@ -460,9 +458,7 @@ def _fit_parallel(spec, backend: str, out, resume, force: bool, progress: bool, 
         if (run_dir / "manifest.json").is_file():
             R.check_resume(run_dir, spec, force=force)
     else:
-        aside = R.prepare_fresh(run_dir, force=force)
-        if aside is not None:
-            print(f"moved the existing {run_dir} aside to {aside}", file=sys.stderr)
+        R.prepare_fresh(run_dir, force=force)
     launch_train(spec, backend, run_dir, resume=bool(resume), max_steps=max_steps, quiet=not progress)
     from ..limits import read_json_file
 

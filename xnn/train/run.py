@@ -227,6 +227,7 @@ def prepare_fresh(out: str | Path, force: bool = False) -> Path | None:
         os.replace(d, aside)
     except OSError as e:
         raise OutputError(f"{d}: cannot move the old run aside to {aside} ({e.strerror}); nothing was changed") from None
+    print(f"moved the existing {d} aside to {aside}", file=sys.stderr)
     return aside
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import os
 
+from ....train.engine import EngineBase
 
-class TrainerEngine:
+
+class TrainerEngine(EngineBase):
     """What the Keras engines built on one ``Trainer`` (``self.trainer``, ``self.model``) share:
     position, lr, evaluation, weights and state through the Trainer; every process that runs fit
     holds the same weights, so decisions need no exchange."""
-
-    rank, world = 0, 1
 
     @property
     def step(self) -> int:
@@ -42,19 +42,6 @@ class TrainerEngine:
     def load_state(self, state: dict) -> None:
         self.trainer.load_optimizer_state(state)
         self.trainer.load_rng_state(state)
-
-    def share(self, obj):
-        return obj
-
-    def flush(self) -> list:
-        return []
-
-    def barrier(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
 
 class _Server:
     """A parameter-server cluster's worker or ps task: nothing to drive, it serves."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ....parallel.plan import loss_norm, resolve_stages, split_counts, stage_specs
+from ....train.engine import EngineBase
 
 
-class PipelineEngine:
-    rank, world = 0, 1
+class PipelineEngine(EngineBase):
 
     def __init__(self, spec, data, params: dict | None = None):
         import tensorflow as tf
@@ -143,15 +143,3 @@ class PipelineEngine:
         for m in self.models:
             h = predict(m, h)
         return evaluate_outputs(self.spec.train, h, y, self.cw)
-
-    def share(self, obj):
-        return obj
-
-    def flush(self) -> list:
-        return []
-
-    def barrier(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

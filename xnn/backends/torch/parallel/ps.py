@@ -21,7 +21,7 @@ import torch
 import torch.distributed as dist
 
 from ....parallel.staleness import StalenessLog
-from ....train.engine import Settled, batch_metrics
+from ....train.engine import EngineBase, Settled, batch_metrics
 from ..build import build as _build, get_params as _get_params, set_params as _set_params
 from ..train import Trainer, configure
 from . import dist as xd
@@ -75,14 +75,12 @@ def async_engine(spec, data, params: dict | None = None):
     return AsyncServerEngine(side) if side.rank == 0 else AsyncWorker(side)
 
 
-class AsyncServerEngine:
+class AsyncServerEngine(EngineBase):
     """The parameter server as fit's engine: ``train_step`` hands a batch to a free worker and
     applies whatever gradients arrive meanwhile; ``flush`` waits for every batch in flight."""
 
-    rank = 0
-
-    def __init__(self, side: _Side):
-        self.s = side
+    def __init__(self, side: _Side):  # EngineBase: rank 0; share and barrier need no messages,
+        self.s = side  # the server alone runs the loop while the workers serve
         self.world = side.world
         self.model = side.model
         p = side.spec.parallel
@@ -160,12 +158,6 @@ class AsyncServerEngine:
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         self.s.trainer.load_optimizer_state(state)
         self.s.trainer.load_rng_state(state)
-
-    def share(self, obj):
-        return obj  # only the server runs the loop
-
-    def barrier(self) -> None:
-        pass  # the workers are serving, not at a barrier
 
     def summary(self) -> dict:
         return self.log.summary()

@@ -33,9 +33,7 @@ for i = 1:numel(model.layers)
       xs{j} = acts{find(strcmp(names, L.inputs{j}), 1)};
     end
   end
-  fn = lower(L.type);
-  if strcmp(fn, 'reshape'), fn = 'reshapelayer'; end  % a file reshape.m would shadow the builtin
-  acts{i} = feval(['xnn.layers.' fn], L, xs, N);
+  acts{i} = feval(['xnn.layers.' lower(L.type)], L, xs, N);  % +layers/<kind>.m, one per kind
 end
 Y = xnn.util.todl(acts{end}, model.output_format);
 end

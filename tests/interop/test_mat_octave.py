@@ -146,7 +146,9 @@ def test_octave_save_roundtrip_changed_weights(tmp_path):
     ctx = layouts.build_context(spec)
     want = {k: (np.asarray(v, np.float32) * np.float32(2)) for k, v in params.items()}
     # the +1 was at MATLAB column 7 (1-based) of a column-major-permuted Dense: map it back
-    perm = layouts._dense_perm(spec.node_map["fc"], ctx)
+    from xnn.interop.mat.layers.dense import column_perm
+
+    perm = column_perm(spec.node_map["fc"], ctx)
     want["fc.weight"][1, perm[6]] += np.float32(1)
     for k in want:
         assert back[k].dtype == np.float32

@@ -20,6 +20,8 @@ FNS = ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "sof
 @register
 class Activation(Layer):
     kind = "Activation"
+    elementwise = True
+    shape_fields = ()
     type: Literal["Activation"] = "Activation"
     fn: Literal["relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu"]
     negative_slope: float = 0.01

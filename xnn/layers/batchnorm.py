@@ -31,6 +31,7 @@ from ..spec.registry import register
 @register
 class BatchNorm(Layer):
     kind = "BatchNorm"
+    shape_fields = ()
     type: Literal["BatchNorm"] = "BatchNorm"
     eps: PositiveFloat = 1e-5
     momentum: float = Field(0.1, ge=0.0, le=1.0)

@@ -17,6 +17,7 @@ from ..spec.registry import register
 @register
 class Dense(Layer):
     kind = "Dense"
+    shape_fields = ("units",)
     type: Literal["Dense"] = "Dense"
     units: PositiveInt
     use_bias: bool = True
@@ -26,6 +27,10 @@ class Dense(Layer):
         if len(s) < 1:
             raise ShapeError("Dense needs an input with a feature axis")
         return (*s[:-1], self.units)
+
+    def fallback_shape(self, in_shapes):
+        s = in_shapes[0] if len(in_shapes) == 1 else ()
+        return (*s[:-1], self.units) if len(s) >= 1 else None
 
     def params(self, in_shapes):
         fan_in = in_shapes[0][-1]

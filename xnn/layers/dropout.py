@@ -18,6 +18,8 @@ from ..spec.registry import register
 @register
 class Dropout(Layer):
     kind = "Dropout"
+    elementwise = True
+    shape_fields = ()
     type: Literal["Dropout"] = "Dropout"
     rate: float = Field(0.5, ge=0.0, lt=1.0)
 

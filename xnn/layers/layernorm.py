@@ -17,6 +17,7 @@ from ..spec.registry import register
 @register
 class LayerNorm(Layer):
     kind = "LayerNorm"
+    shape_fields = ()
     type: Literal["LayerNorm"] = "LayerNorm"
     eps: PositiveFloat = 1e-5
 

@@ -65,6 +65,11 @@ class Layer(BaseModel):
     # the fields the output shape depends on (besides the input shapes); None: all of them.
     # Validation goes on past a node whose other fields are invalid (see ``fallback_shape``).
     shape_fields: ClassVar[tuple[str, ...] | None] = None
+    # number of spatial axes the layer reads (Conv1D, the 1-D pools: 1): a rank-2 input (L, C)
+    # is then a signal, not a sequence (MATLAB's SCB rather than CBT, see xnn.interop.mat)
+    spatial_rank: ClassVar[int] = 0
+    # acts on each element alone (Activation, Dropout): a feature order passes through unchanged
+    elementwise: ClassVar[bool] = False
 
     type: str
     name: str = ""
@@ -79,13 +84,12 @@ class Layer(BaseModel):
     def fallback_shape(self, in_shapes: list[Shape]) -> Shape | None:
         """After ``infer`` refused ``in_shapes``: the output shape this node's own fields still
         fix (e.g. a Dense's units), so validation can check the nodes after it; None: unknown."""
-        rule = _FALLBACK.get(self.kind)
-        return rule(self, in_shapes) if rule is not None else None
+        return None
 
     @classmethod
     def output_fields(cls) -> tuple[str, ...] | None:
-        """``shape_fields``, or the built-in table below for layers that do not state theirs."""
-        return cls.shape_fields if cls.shape_fields is not None else SHAPE_FIELDS.get(cls.kind)
+        """The fields that fix the output shape (``shape_fields``); None: unknown (all of them)."""
+        return cls.shape_fields
 
     def params(self, in_shapes: list[Shape]) -> dict[str, Param]:
         """Canonical parameters of this node (empty for parameter-free layers)."""
@@ -111,31 +115,3 @@ class Layer(BaseModel):
         for k in ("type", "name", "inputs", "trainable"):
             d.pop(k, None)
         return d
-
-
-# What fixes the output shape of the common layers (for those that do not state ``shape_fields``
-# or override ``fallback_shape``): validation uses it to go on past a broken node.
-_CONV = ("filters", "kernel_size", "strides", "padding", "dilation")
-SHAPE_FIELDS: dict[str, tuple[str, ...]] = {
-    "Dense": ("units",), "Conv1D": _CONV, "Conv2D": _CONV,
-    "Activation": (), "Dropout": (), "BatchNorm": (), "LayerNorm": (),
-}
-
-
-def _dense_fallback(layer, in_shapes):
-    s = in_shapes[0] if len(in_shapes) == 1 else ()
-    return (*s[:-1], layer.units) if len(s) >= 1 else None
-
-
-def _conv_fallback(layer, in_shapes):
-    from ..layers import _conv  # framework-free shared arithmetic
-
-    if len(in_shapes) != 1:
-        return None
-    shape = in_shapes[0]
-    k, s, d, pads = layer.geometry(shape)  # ShapeError where the spatial rule itself fails
-    out = [_conv.out_len(shape[i], k[i], s[i], d[i], *pads[i]) for i in range(layer.nd)]
-    return (*out, layer.filters) if all(o >= 1 for o in out) else None
-
-
-_FALLBACK = {"Dense": _dense_fallback, "Conv1D": _conv_fallback, "Conv2D": _conv_fallback}

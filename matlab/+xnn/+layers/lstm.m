@@ -2,5 +2,5 @@ function Y = lstm(L, xs, N)
 %XNN.LAYERS.LSTM  xnn's LSTM (gate rows i, f, g, o as MATLAB's lstmLayer): stacked,
 %   bidirectional, mask-aware. Weights per layer/direction key (l0, l0_reverse, ...):
 %   InputWeights_<key> 4H x in, RecurrentWeights_<key> 4H x H, Bias_<key> 4H x 1.
-Y = xnn.layers.rnn(L, xs, N, 'lstm');
+Y = xnn.util.rnn(L, xs, N, 'lstm');
 end

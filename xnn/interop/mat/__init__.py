@@ -8,9 +8,9 @@ contract. Imports scipy (and h5py for v7.3 files) only, never torch or tensorflo
 """
 from __future__ import annotations
 
-from .layouts import LAYOUTS, M_FUNCTIONS
+from .layouts import mat_layouts
 from .reader import MAX_MAT_BYTES, import_mat, read_variables
 from .writer import FORMAT_VERSION, V7_MAX_VAR_BYTES, build_variables, export_mat
 
-__all__ = ["FORMAT_VERSION", "LAYOUTS", "M_FUNCTIONS", "MAX_MAT_BYTES", "V7_MAX_VAR_BYTES", "build_variables",
-           "export_mat", "import_mat", "read_variables"]
+__all__ = ["FORMAT_VERSION", "MAX_MAT_BYTES", "V7_MAX_VAR_BYTES", "build_variables",
+           "export_mat", "import_mat", "mat_layouts", "read_variables"]

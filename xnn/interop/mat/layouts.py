@@ -1,4 +1,7 @@
-"""Canonical (ONNX/PyTorch) weights <-> MATLAB Deep Learning Toolbox layouts, one mapping per kind.
+"""Canonical (ONNX/PyTorch) weights <-> MATLAB Deep Learning Toolbox layouts: the registry, the
+dlarray formats and the graph context. The mapping of each kind is its own file,
+``xnn/interop/mat/layers/<kind>.py`` (a :class:`MatLayout` subclass); a kind without one has no
+weights and no notes.
 
 Every mapping is a pair of pure functions ``to_mat(node, params, ctx)`` / ``from_mat(node,
 weights, ctx)`` with an exact round trip (only transposes and reshapes, no arithmetic).
@@ -15,20 +18,21 @@ dlarray formats of a per-sample shape (channels-last in xnn):
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import ClassVar
 
 import numpy as np
 
-ONE_D_SPATIAL = ("Conv1D", "MaxPool1D", "AvgPool1D", "GlobalAvgPool1D")
-# layers that act elementwise on a vector, so a column-major Flatten order passes through them
-TRANSPARENT = ("Activation", "Dropout")
+Arrays = dict[str, np.ndarray]
 
 
 # ------------------------------------------------------------------------------ formats
 def rank2_format(spec) -> str:
-    """``SCB`` for specs with 1-D spatial layers (signals), else ``CBT`` (sequences)."""
-    return "SCB" if any(n.kind in ONE_D_SPATIAL for n in spec.nodes) else "CBT"
+    """``SCB`` for specs with 1-D spatial layers (signals, ``Layer.spatial_rank == 1``), else
+    ``CBT`` (sequences)."""
+    return "SCB" if any(n.layer.spatial_rank == 1 for n in spec.nodes) else "CBT"
 
 
 def dl_format(shape: tuple[int, ...], r2: str, is_int: bool = False) -> str:
@@ -79,7 +83,7 @@ class Context:
     ``colmajor[name]`` is the per-sample shape (H, W, C) that was flattened column-major
     (MATLAB ``flattenLayer`` order, h fastest, then w, then c) into the output of node ``name``;
     absent when that output is in xnn's own (H, W, C) row-major order.
-    ``flatten_order[name]`` is ``column`` or ``row`` for every Flatten node.
+    ``flatten_order[name]`` is ``column`` or ``row`` for every Flatten node (``flattens``).
     """
 
     r2: str
@@ -114,218 +118,95 @@ def build_context(spec) -> Context:
         cs = consumers.get(name, [])
         if name == out_name or not cs:
             return False
-        return all(c.kind == "Dense" or (c.kind in TRANSPARENT and absorbed(c.name)) for c in cs)
+        return all(layout(c).absorbs_order or (c.layer.elementwise and absorbed(c.name)) for c in cs)
 
     for n in spec.nodes:
-        if n.kind == "Flatten":
+        if layout(n).flattens:
             src = n.in_shapes[0]
             col = len(src) >= 2 and absorbed(n.name)
             ctx.flatten_order[n.name] = "column" if col else "row"
             if col:
                 ctx.colmajor[n.name] = tuple(src)
-        elif n.kind in TRANSPARENT and n.inputs[0] in ctx.colmajor:
+        elif n.layer.elementwise and n.inputs[0] in ctx.colmajor:
             ctx.colmajor[n.name] = ctx.colmajor[n.inputs[0]]
     return ctx
 
 
+# ------------------------------------------------------------------------------ registry
+_LAYOUTS: dict[str, "MatLayout"] = {}
+
+
+class MatLayout:
+    """One layer kind's canonical <-> MATLAB mapping. The defaults: no weights, no notes."""
+
+    kind: ClassVar[str] = ""
+    # a Flatten: written in MATLAB's column-major order where its consumers absorb the order
+    flattens: ClassVar[bool] = False
+    # takes a column-major flattened input by permuting its own weights (Dense)
+    absorbs_order: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.kind:
+            if cls.kind in _LAYOUTS:
+                raise RuntimeError(f".mat layout for {cls.kind} registered twice")
+            _LAYOUTS[cls.kind] = cls()
+
+    def to_mat(self, node, params: Arrays, ctx: Context) -> Arrays:
+        """Canonical params of ``node`` -> MATLAB-named arrays in MATLAB's layout."""
+        return {}
+
+    def from_mat(self, node, weights: Arrays, ctx: Context) -> Arrays:
+        """Inverse of :meth:`to_mat`."""
+        return {}
+
+    def notes(self, node, ctx: Context) -> dict:
+        """Per-layer notes the .m code reads (``export_json`` in the file)."""
+        return {}
+
+
+_DEFAULT = MatLayout()
+_loaded = False
+
+
+def mat_layouts() -> dict[str, MatLayout]:
+    """Kinds with their own mapping file, after importing every ``xnn.interop.mat.layers`` module."""
+    global _loaded
+    if not _loaded:
+        pkg = importlib.import_module("xnn.interop.mat.layers")
+        for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+            if not m.name.startswith("_"):
+                importlib.import_module(f"xnn.interop.mat.layers.{m.name}")
+        _loaded = True
+    return dict(_LAYOUTS)
+
+
+def layout(node) -> MatLayout:
+    """The mapping of ``node``'s kind; the no-weights default for a kind without a file.
+
+    Raises ``KeyError`` for a node that has parameters but no mapping (nothing would store them).
+    """
+    found = mat_layouts().get(node.kind)
+    if found is None and node.params:
+        raise KeyError(node.kind)
+    return found or _DEFAULT
+
+
+def unmapped(spec) -> list[str]:
+    """Kinds in ``spec`` that have parameters and no .mat mapping (sorted)."""
+    have = mat_layouts()
+    return sorted({n.kind for n in spec.nodes if n.params and n.kind not in have})
+
+
 def export_notes(node, ctx: Context) -> dict:
     """Per-layer notes the .m code reads (``export_json`` in the file)."""
-    if node.kind == "Flatten":
-        return {"order": ctx.flatten_order[node.name]}
-    if node.kind == "Dense" and node.inputs[0] in ctx.colmajor:
-        return {"input_order": "column", "source_shape": list(ctx.colmajor[node.inputs[0]])}
-    return {}
-
-
-# ------------------------------------------------------------------------------ mappings
-Arrays = dict[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class MatLayout:
-    """One layer kind's canonical <-> MATLAB mapping (pure functions of node, arrays, context)."""
-
-    kind: str
-    to_mat: Callable[..., Arrays]
-    from_mat: Callable[..., Arrays]
-
-
-def _dense_perm(node, ctx: Context) -> np.ndarray | None:
-    """Column permutation ``p`` with ``W_mat = W[:, p]`` for a Dense after a column-major Flatten."""
-    src = ctx.colmajor.get(node.inputs[0])
-    if src is None:
-        return None
-    # MATLAB column j holds xnn's row-major feature index rowmajor[j]
-    return np.arange(int(np.prod(src))).reshape(src).reshape(-1, order="F")
-
-
-def _dense_to(node, p, ctx):
-    w = p["weight"]
-    perm = _dense_perm(node, ctx)
-    out = {"Weights": w[:, perm] if perm is not None else w}
-    if "bias" in p:
-        out["Bias"] = p["bias"].reshape(-1, 1)
-    return out
-
-
-def _dense_from(node, m, ctx):
-    w = m["Weights"]
-    perm = _dense_perm(node, ctx)
-    if perm is not None:
-        inv = np.empty_like(perm)
-        inv[perm] = np.arange(perm.size)
-        w = w[:, inv]
-    out = {"weight": w}
-    if "Bias" in m:
-        out["bias"] = m["Bias"].reshape(-1)
-    return out
-
-
-def _conv_to(node, p, ctx):
-    """(O, Cg, *k) -> k.. x C x F (groups 1) or k.. x Cg x Fg x G; bias 1.. x F or 1.. x Fg x G."""
-    w = p["weight"]
-    g = node.layer.groups
-    nd = w.ndim - 2
-    o, cg, k = w.shape[0], w.shape[1], w.shape[2:]
-    ks = tuple(range(2, 2 + nd))
-    ones = (1,) * nd
-    if g == 1:
-        out = {"Weights": w.transpose(*ks, 1, 0)}
-        if "bias" in p:
-            out["Bias"] = p["bias"].reshape(*ones, o)
-        return out
-    fg = o // g
-    # group g owns output channels g*Fg .. (g+1)*Fg-1 (same in PyTorch and MATLAB)
-    w5 = w.reshape(g, fg, cg, *k).transpose(*(i + 1 for i in ks), 2, 1, 0)
-    out = {"Weights": w5}
-    if "bias" in p:
-        out["Bias"] = p["bias"].reshape(g, fg).T.reshape(*ones, fg, g)
-    return out
-
-
-def _conv_from(node, m, ctx):
-    g = node.layer.groups
-    shape = node.params["weight"].shape
-    o, cg, k = shape[0], shape[1], shape[2:]
-    nd = len(k)
-    w = m["Weights"]
-    if g == 1:
-        out = {"weight": w.transpose(nd + 1, nd, *range(nd))}
-        if "Bias" in m:
-            out["bias"] = m["Bias"].reshape(o)
-        return out
-    fg = o // g
-    # (k.., Cg, Fg, G) -> (G, Fg, Cg, k..)
-    w = w.reshape(*k, cg, fg, g).transpose(nd + 2, nd + 1, nd, *range(nd)).reshape(o, cg, *k)
-    out = {"weight": w}
-    if "Bias" in m:
-        out["bias"] = m["Bias"].reshape(fg, g).T.reshape(o)
-    return out
-
-
-_NORM_NAMES = {"weight": "Scale", "bias": "Offset", "running_mean": "TrainedMean", "running_var": "TrainedVariance"}
-
-
-def _norm_to(node, p, ctx):
-    shape = channel_shape(ctx.in_format(node), node.in_shapes[0][-1])
-    return {_NORM_NAMES[k]: v.reshape(shape) for k, v in p.items()}
-
-
-def _norm_from(node, m, ctx):
-    inv = {v: k for k, v in _NORM_NAMES.items()}
-    return {inv[k]: v.reshape(-1) for k, v in m.items()}
-
-
-def _emb_to(node, p, ctx):
-    # wordEmbeddingLayer: Dimension x NumWords; positionEmbeddingLayer: OutputSize x MaxPosition
-    return {"Weights": p["weight"].T} if "weight" in p else {}
-
-
-def _emb_from(node, m, ctx):
-    return {"weight": m["Weights"].T} if "Weights" in m else {}
-
-
-def _rnn_keys(node) -> list[str]:
-    return [f"l{k}{s}" for k in range(node.layer.num_layers) for s in node.layer.suffixes()]
-
-
-def _rnn_to(node, p, ctx):
-    """Per layer/direction key ``l0``, ``l0_reverse``...: InputWeights (G*H x in), RecurrentWeights
-    (G*H x H), Bias. Gate rows keep PyTorch's order, which is MATLAB's (LSTM i,f,g,o; GRU r,z,h).
-    LSTM Bias (4H x 1) is xnn's single bias; GRU Bias (6H x 1) = [bias_ih; bias_hh], MATLAB's
-    'recurrent-bias-after-multiplication' mode."""
-    out = {}
-    for key in _rnn_keys(node):
-        out[f"InputWeights_{key}"] = p[f"weight_ih_{key}"]
-        out[f"RecurrentWeights_{key}"] = p[f"weight_hh_{key}"]
-        if node.kind == "GRU":
-            out[f"Bias_{key}"] = np.concatenate([p[f"bias_ih_{key}"], p[f"bias_hh_{key}"]]).reshape(-1, 1)
-        else:
-            out[f"Bias_{key}"] = p[f"bias_{key}"].reshape(-1, 1)
-    return out
-
-
-def _rnn_from(node, m, ctx):
-    out = {}
-    for key in _rnn_keys(node):
-        out[f"weight_ih_{key}"] = m[f"InputWeights_{key}"]
-        out[f"weight_hh_{key}"] = m[f"RecurrentWeights_{key}"]
-        b = m[f"Bias_{key}"].reshape(-1)
-        if node.kind == "GRU":
-            half = b.size // 2
-            out[f"bias_ih_{key}"], out[f"bias_hh_{key}"] = b[:half], b[half:]
-        else:
-            out[f"bias_{key}"] = b
-    return out
-
-
-_MHA_NAMES = {"q_weight": "QueryWeights", "k_weight": "KeyWeights", "v_weight": "ValueWeights",
-              "out_weight": "OutputWeights", "q_bias": "QueryBias", "k_bias": "KeyBias", "v_bias": "ValueBias",
-              "out_bias": "OutputBias"}
-
-
-def _mha_to(node, p, ctx):
-    """selfAttentionLayer names; weights keep the Dense layout (out x in), head h owns a contiguous
-    block of rows (MATLAB's too); biases are columns."""
-    return {_MHA_NAMES[k]: (v.reshape(-1, 1) if v.ndim == 1 else v) for k, v in p.items()}
-
-
-def _mha_from(node, m, ctx):
-    inv = {v: k for k, v in _MHA_NAMES.items()}
-    return {inv[k]: (v.reshape(-1) if k.endswith("Bias") else v) for k, v in m.items()}
-
-
-def _none_to(node, p, ctx):
-    return {}
-
-
-_NO_WEIGHTS = ("Activation", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D",
-               "GlobalAvgPool2D", "Flatten", "Reshape", "Dropout", "Add", "Concatenate", "SequenceMask",
-               "MaskedGlobalAvgPool1D", "MaskedGlobalMaxPool1D")
-
-LAYOUTS: dict[str, MatLayout] = {
-    "Dense": MatLayout("Dense", _dense_to, _dense_from),
-    "Conv1D": MatLayout("Conv1D", _conv_to, _conv_from),
-    "Conv2D": MatLayout("Conv2D", _conv_to, _conv_from),
-    "BatchNorm": MatLayout("BatchNorm", _norm_to, _norm_from),
-    "LayerNorm": MatLayout("LayerNorm", _norm_to, _norm_from),
-    "Embedding": MatLayout("Embedding", _emb_to, _emb_from),
-    "PositionalEmbedding": MatLayout("PositionalEmbedding", _emb_to, _emb_from),  # OutputSize x MaxPosition
-    "MultiHeadAttention": MatLayout("MultiHeadAttention", _mha_to, _mha_from),
-    "LSTM": MatLayout("LSTM", _rnn_to, _rnn_from),
-    "GRU": MatLayout("GRU", _rnn_to, _rnn_from),
-    **{k: MatLayout(k, _none_to, _none_to) for k in _NO_WEIGHTS},
-}
-
-# the .m file that runs each kind in matlab/+xnn/+layers/ (``reshape`` would shadow a builtin)
-M_FUNCTIONS: dict[str, str] = {k: k.lower() for k in LAYOUTS}
-M_FUNCTIONS["Reshape"] = "reshapelayer"
+    return layout(node).notes(node, ctx)
 
 
 def expected_mat_shapes(node, ctx: Context) -> dict[str, tuple[int, ...]]:
     """MATLAB weight names and shapes of ``node`` (from its canonical shapes)."""
     zeros = {k: np.zeros(p.shape) for k, p in node.params.items()}
-    return {k: v.shape for k, v in LAYOUTS[node.kind].to_mat(node, zeros, ctx).items()}
+    return {k: v.shape for k, v in layout(node).to_mat(node, zeros, ctx).items()}
 
 
 def strip_trailing_ones(shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -459,7 +459,7 @@ def import_mat(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dic
         raise FormatError([f"{p}: variable spec_json: {m}" for m in e.messages]) from None
     except Exception as e:
         raise FormatError(f"{p}: variable spec_json: not a valid spec ({type(e).__name__})") from None
-    unknown = sorted({n.kind for n in spec.nodes if n.kind not in layouts.LAYOUTS})
+    unknown = layouts.unmapped(spec)
     if unknown:
         raise FormatError(f"{p}: variable spec_json: no .mat mapping for layer kind(s) {unknown}")
     ctx = layouts.build_context(spec)
@@ -504,7 +504,7 @@ def import_mat(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dic
                 arrays[k] = a.reshape(shape)  # only trailing singleton dims can differ
         if len(arrays) != len(want):
             continue
-        canon = layouts.LAYOUTS[node.kind].from_mat(node, arrays, ctx)
+        canon = layouts.layout(node).from_mat(node, arrays, ctx)
         for k, a in canon.items():
             params[f"{node.name}.{k}"] = np.ascontiguousarray(a.reshape(node.params[k].shape)).astype(dtype)
     if errors:

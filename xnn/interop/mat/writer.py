@@ -59,7 +59,7 @@ def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray |
     from ...weights import check_params
 
     check_params(params, spec, source="export_mat params")
-    missing = sorted({n.kind for n in spec.nodes if n.kind not in layouts.LAYOUTS})
+    missing = layouts.unmapped(spec)
     if missing:
         raise FormatError(f"no MATLAB .mat mapping for layer kind(s) {missing}")
     dtype = spec.train.dtype
@@ -70,7 +70,7 @@ def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray |
     cells = []
     for node in spec.nodes:
         p = {k: stored[f"{node.name}.{k}"] for k in node.params}
-        w = {k: np.asarray(v, dtype=dtype) for k, v in layouts.LAYOUTS[node.kind].to_mat(node, p, ctx).items()}
+        w = {k: np.asarray(v, dtype=dtype) for k, v in layouts.layout(node).to_mat(node, p, ctx).items()}
         cells.append({
             "name": node.name,
             "type": node.kind,

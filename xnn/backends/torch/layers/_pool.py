@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..lowering import TorchLowering
-from .conv import _torch_pads
+from ._conv import _torch_pads
 
 
 class XPool(nn.Module):

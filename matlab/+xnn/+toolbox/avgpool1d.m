@@ -1,0 +1,9 @@
+function [blk, outname, problem] = avgpool1d(L, infmt) %#ok<INUSD>
+%XNN.TOOLBOX.AVGPOOL1D  AvgPool1D -> Deep Learning Toolbox layer(s), for xnn.toDlnetwork.
+%   [blk, outname, problem] = xnn.toolbox.avgpool1d(L, infmt)
+%   L: one entry of model.layers (xnn.load); infmt: the dlarray format of its first input.
+%   blk: the layer (or a column of layers, the last named outname); problem: '' or why MATLAB
+%   has no layer with the same semantics (then blk is empty and nothing is built).
+%   Shared with the other pools: xnn.util.tbpool.
+[blk, outname, problem] = xnn.util.tbpool(L, infmt, 1, 'avg');
+end

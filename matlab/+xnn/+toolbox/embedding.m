@@ -1,0 +1,9 @@
+function [blk, outname, problem] = embedding(L, infmt) %#ok<INUSD>
+%XNN.TOOLBOX.EMBEDDING  Embedding -> Deep Learning Toolbox layer(s), for xnn.toDlnetwork.
+%   [blk, outname, problem] = xnn.toolbox.embedding(L, infmt)
+%   L: one entry of model.layers (xnn.load); infmt: the dlarray format of its first input.
+%   blk: the layer (or a column of layers, the last named outname); problem: '' or why MATLAB
+%   has no layer with the same semantics (then blk is empty and nothing is built).
+%   No exact MATLAB equivalent: returns the problem, builds nothing.
+blk = []; outname = L.name; problem = 'xnn's indices are 0-based; wordEmbeddingLayer's are 1-based words';
+end

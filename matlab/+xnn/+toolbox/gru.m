@@ -1,0 +1,9 @@
+function [blk, outname, problem] = gru(L, infmt) %#ok<INUSD>
+%XNN.TOOLBOX.GRU  GRU -> Deep Learning Toolbox layer(s), for xnn.toDlnetwork.
+%   [blk, outname, problem] = xnn.toolbox.gru(L, infmt)
+%   L: one entry of model.layers (xnn.load); infmt: the dlarray format of its first input.
+%   blk: the layer (or a column of layers, the last named outname); problem: '' or why MATLAB
+%   has no layer with the same semantics (then blk is empty and nothing is built).
+%   Shared with LSTM: xnn.util.tbrnn.
+[blk, outname, problem] = xnn.util.tbrnn(L, 'gru');
+end

@@ -1,0 +1,6 @@
+"""BatchNorm: batchNormalizationLayer's Scale, Offset, TrainedMean, TrainedVariance (see ``_norm``)."""
+from ._norm import NormLayout
+
+
+class BatchNormM(NormLayout):
+    kind = "BatchNorm"

@@ -1,0 +1,6 @@
+"""LayerNorm: layerNormalizationLayer's Scale, Offset (see ``_norm``)."""
+from ._norm import NormLayout
+
+
+class LayerNormM(NormLayout):
+    kind = "LayerNorm"

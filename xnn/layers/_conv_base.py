@@ -66,6 +66,10 @@ class _ConvBase(Layer):
         out = [_conv.out_len(shape[i], k[i], s[i], d[i], *pads[i]) for i in range(self.nd)]
         return (*out, self.filters) if all(o >= 1 for o in out) else None
 
+    def macs(self, in_shapes, out_shape):
+        k, *_ = self.geometry(in_shapes[0])
+        return int(np.prod(out_shape)) * (in_shapes[0][-1] // self.groups) * int(np.prod(k))
+
     def params(self, in_shapes):
         shape = in_shapes[0]
         k, *_ = self.geometry(shape)

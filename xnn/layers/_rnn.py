@@ -93,6 +93,12 @@ class RNNBase(Layer):
             return (width,)
         return (self.state_size,)
 
+    def macs(self, in_shapes, out_shape):
+        t, f = in_shapes[0]
+        h, g = self.units, self.gates
+        per_step = sum(g * h * ((f if k == 0 else self.dirs * h) + h) for k in range(self.num_layers))
+        return t * self.dirs * per_step
+
     def params(self, in_shapes):
         f = in_shapes[0][-1]
         h, g = self.units, self.gates

@@ -32,6 +32,9 @@ class Dense(Layer):
         s = in_shapes[0] if len(in_shapes) == 1 else ()
         return (*s[:-1], self.units) if len(s) >= 1 else None
 
+    def macs(self, in_shapes, out_shape):
+        return int(np.prod(out_shape)) * in_shapes[0][-1]
+
     def params(self, in_shapes):
         fan_in = in_shapes[0][-1]
         b = 1.0 / np.sqrt(fan_in)

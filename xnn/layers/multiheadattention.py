@@ -92,6 +92,13 @@ class MultiHeadAttention(Layer):
         _, _, eo = self.dims(in_shapes)
         return (in_shapes[0][0], eo)
 
+    def macs(self, in_shapes, out_shape):
+        _, kvi, _ = split_inputs(in_shapes)
+        (tq, eq), (tk, ekv) = in_shapes[0], in_shapes[kvi] if kvi is not None else in_shapes[0]
+        dk, dv, eo = self.dims(in_shapes)
+        h = self.num_heads
+        return h * (tq * eq * dk + tk * ekv * (dk + dv) + tq * tk * (dk + dv) + tq * dv * eo)
+
     def params(self, in_shapes):
         qi, kvi, _ = split_inputs(in_shapes)
         eq = in_shapes[0][-1]

@@ -95,6 +95,12 @@ class Layer(BaseModel):
         """Canonical parameters of this node (empty for parameter-free layers)."""
         return {}
 
+    def macs(self, in_shapes: list[Shape], out_shape: Shape) -> int:
+        """Multiply-accumulates per sample of the matrix products (Dense, convolutions,
+        attention, recurrences), the count torchvision and Keras Applications publish as
+        "FLOPs"; 0 for layers without them (activations, normalization, pooling)."""
+        return 0
+
     def forward(self, p: dict[str, np.ndarray], xs: list[np.ndarray], training: bool = False) -> np.ndarray:
         """NumPy reference forward on batched inputs (evaluation mode)."""
         raise NotImplementedError

@@ -57,7 +57,8 @@ def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool
 
 
 def history_line(h: dict) -> str:
-    keys = [k for k in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "lr") if k in h]
+    keys = [k for k in ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "mean_iou", "val_mean_iou", "lr")
+            if k in h]
     return "  ".join(f"{k} {fmt(h[k])}" for k in keys)
 
 

@@ -3,7 +3,8 @@
 ``x``: ``none`` | ``standardize`` (``(x - mean) / std``) | ``minmax`` (``(x - min) / (max - min)``),
 statistics per feature: over every axis but the last (images ``(N, H, W, C)`` -> per channel,
 vectors ``(N, F)`` -> per feature). A zero spread is replaced by 1.
-``y``: ``none`` | ``onehot`` (integer labels ``(N,)`` -> float ``(N, n_classes)``) |
+``y``: ``none`` | ``onehot`` (integer labels ``(N, ...)`` -> float ``(N, ..., n_classes)``, e.g.
+per-pixel labels ``(N, H, W)`` -> ``(N, H, W, n_classes)``) |
 ``standardize`` (float targets, per output column; predictions are mapped back with
 :meth:`Preprocess.inverse_y`).
 """
@@ -84,11 +85,9 @@ class Preprocess:
         return ((x - self.x_shift) / self.x_scale).astype(x.dtype)
 
     def apply_y(self, y: np.ndarray, dtype: str = "float32") -> np.ndarray:
-        """Transform targets: one-hot ``(N,) -> (N, n_classes)`` or standardize."""
+        """Transform targets: one-hot ``(N, ...) -> (N, ..., n_classes)`` or standardize."""
         if self.y_method == "onehot":
-            out = np.zeros((len(y), int(self.n_classes)), dtype=dtype)
-            out[np.arange(len(y)), y.astype(np.int64)] = 1
-            return out
+            return np.eye(int(self.n_classes), dtype=dtype)[np.asarray(y, np.int64)]
         if self.y_method == "standardize" and self.y_shift is not None:
             return ((y - self.y_shift) / self.y_scale).astype(y.dtype)
         return y

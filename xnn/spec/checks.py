@@ -32,6 +32,10 @@ def check_spec(spec: "Spec") -> list[str]:
     loss = spec.train.loss.type
     if loss in ("cross_entropy",) and (len(out) < 1 or out[-1] < 2):
         errors.append(f"train.loss: cross_entropy needs at least 2 output classes (model output shape {list(out)})")
+    es = spec.train.early_stopping
+    if es is not None and es.monitor != "val_loss" and es.monitor[len("val_"):] not in spec.train.metrics:
+        errors.append(f"train.early_stopping.monitor: {es.monitor} needs {es.monitor[len('val_'):]!r} in "
+                      f"train.metrics (received metrics {list(spec.train.metrics)})")
     nodes = spec.node_map
     for n in spec.nodes:  # rules a layer states about its producers (e.g. a recurrent initial state)
         if class_has(type(n.layer), "check_graph"):

@@ -129,7 +129,7 @@ Schedule = Annotated[Union[Constant, Step, Exponential, Cosine], Field(discrimin
 
 
 class EarlyStopping(_S):
-    monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
+    monitor: Literal["val_loss", "val_accuracy", "val_mean_iou"] = "val_loss"
     patience: PositiveInt = 5
     min_delta: NonNegFloat = 0.0
     restore_best: bool = True
@@ -148,7 +148,7 @@ class TrainSpec(_S):
     early_stopping: EarlyStopping | None = None
     class_weights: list[PositiveFloat] | Literal["balanced"] | None = None
     frozen: list[str] = Field(default_factory=list)
-    metrics: list[Literal["accuracy", "mae", "mse"]] = Field(default_factory=lambda: ["accuracy"])
+    metrics: list[Literal["accuracy", "mean_iou", "mae", "mse"]] = Field(default_factory=lambda: ["accuracy"])
     checkpoint_every: PositiveInt = 1  # epochs
     checkpoint_steps: PositiveInt | None = None  # also every N global steps inside an epoch
     threads: PositiveInt | None = None
@@ -182,7 +182,7 @@ class AugmentSpec(_S):
 
 
 class DataSpec(_S):
-    source: str = "digits"  # digits | iris | synthetic_classification | synthetic_regression | path
+    source: str = "digits"  # a built-in (docs/data.md: digits, iris, synthetic_*) or a data file path
     options: dict = Field(default_factory=dict)  # per-source options (n_samples, x_key, target...)
     x: Literal["none", "standardize", "minmax"] = "none"
     y: Literal["none", "onehot", "standardize"] = "none"

@@ -2,7 +2,10 @@
 
 Every loss is a mean over all elements (docs/semantics.md, "Losses"). Model outputs ``z`` are
 logits/predictions of shape ``(N, ..., K)``; targets ``y`` are integer labels ``(N, ...)`` or
-float arrays shaped like ``z``.
+float arrays shaped like ``z``. Cross-entropy treats every position of the ``...`` axes as one
+row: a segmentation output ``(N, H, W, K)`` with labels ``(N, H, W)`` is the mean over the
+``N·H·W`` pixels (class weights and label smoothing apply per pixel, the weighted mean divides
+by the pixels' summed label weights).
 
 Cross-entropy with class weights ``w`` and label smoothing ``eps`` (PyTorch's mean)::
 
@@ -30,22 +33,33 @@ def one_hot(y: np.ndarray, k: int) -> np.ndarray:
 
 
 def as_targets(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Cross-entropy targets as float ``(M, K)`` rows (integer labels become one-hot)."""
+    """Cross-entropy targets as float ``(M, K)`` rows, ``M = z.size / K``: integer labels shaped
+    ``z.shape[:-1]`` (``(N,)``, or ``(N, H, W)`` per pixel) become one-hot; float targets shaped
+    like ``z`` are used as given. Raises ValueError naming both shapes otherwise."""
     k = z.shape[-1]
     y = np.asarray(y)
-    if np.issubdtype(y.dtype, np.integer) and y.shape == z.shape[:-1]:
+    if np.issubdtype(y.dtype, np.integer):
+        if y.shape != z.shape[:-1]:
+            raise ValueError(f"cross_entropy: integer labels shaped {list(y.shape)} do not match outputs "
+                             f"{list(z.shape)} (labels need the outputs' shape without the class axis)")
         return one_hot(y.reshape(-1), k)
+    if y.size != z.size:
+        raise ValueError(f"cross_entropy: targets shaped {list(y.shape)} do not match outputs {list(z.shape)}")
     return np.asarray(y, np.float64).reshape(-1, k)
 
 
 def cross_entropy(z: np.ndarray, y: np.ndarray, label_smoothing: float = 0.0,
                   class_weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """Cross-entropy on logits ``z (N, ..., K)``; returns (loss, dL/dz shaped like z)."""
+    """Cross-entropy on logits ``z (N, ..., K)`` against labels ``(N, ...)`` or targets shaped
+    like ``z``, every position of ``...`` one row (module docstring); ``class_weights (K,)``.
+    Returns (loss, dL/dz shaped like z)."""
     z64 = np.asarray(z, np.float64)
     k = z64.shape[-1]
     zz = z64.reshape(-1, k)
     t = as_targets(z64, y)
     w = np.ones(k) if class_weights is None else np.asarray(class_weights, np.float64)
+    if w.shape != (k,):
+        raise ValueError(f"cross_entropy: class_weights has shape {list(w.shape)}, the outputs have {k} classes")
     ts = t * (1.0 - label_smoothing) + label_smoothing / k
     logp = _log_softmax(zz)
     den = float((t * w).sum())
@@ -129,20 +143,50 @@ def resolve_class_weights(train_spec, y_train: np.ndarray | None, n_classes: int
 
 
 # ------------------------------------------------------------------ metrics
-def metric(name: str, z: np.ndarray, y: np.ndarray, loss_type: str) -> float:
-    """accuracy | mae | mse of outputs ``z`` against targets ``y`` (means over samples/elements).
+def predicted_labels(z: np.ndarray, y: np.ndarray, loss_type: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(pred, label)`` integer arrays of one shape: for outputs ``z (N, ..., K)``, argmax over
+    the last axis and the integer labels ``y (N, ...)`` (or the one-hot's argmax); with
+    binary_cross_entropy, ``z > 0`` and ``y > 0.5`` elementwise."""
+    z = np.asarray(z)
+    y = np.asarray(y)
+    if loss_type == "binary_cross_entropy":
+        return (z > 0).astype(np.int64), (y.reshape(z.shape) > 0.5).astype(np.int64)
+    pred = z.argmax(-1)
+    lab = y if (np.issubdtype(y.dtype, np.integer) and y.shape == z.shape[:-1]) else y.reshape(z.shape).argmax(-1)
+    return pred, np.asarray(lab, np.int64)
 
-    accuracy: argmax over the last axis vs the label (or the one-hot's argmax); with
-    binary_cross_entropy it is (z > 0) == (y > 0.5) elementwise.
+
+def confusion(pred: np.ndarray, lab: np.ndarray, k: int) -> np.ndarray:
+    """``(k, k)`` int64 counts over every element (pixel): row = label, column = prediction."""
+    idx = np.asarray(lab, np.int64).reshape(-1) * k + np.asarray(pred, np.int64).reshape(-1)
+    return np.bincount(idx, minlength=k * k).reshape(k, k)
+
+
+def mean_iou(pred: np.ndarray, lab: np.ndarray, k: int) -> float:
+    """Mean over classes of ``TP / (TP + FP + FN)`` from the confusion over every element, over
+    the classes present in the labels or the predictions (Keras's ``MeanIoU``); 1.0 if none."""
+    c = confusion(pred, lab, k).astype(np.float64)
+    tp = np.diag(c)
+    union = c.sum(0) + c.sum(1) - tp
+    ok = union > 0
+    return float((tp[ok] / union[ok]).mean()) if ok.any() else 1.0
+
+
+def metric(name: str, z: np.ndarray, y: np.ndarray, loss_type: str) -> float:
+    """accuracy | mean_iou | mae | mse of outputs ``z (N, ..., K)`` against targets ``y``.
+
+    accuracy: mean of ``argmax(z) == label`` over every labelled element (samples, or pixels for
+    labels ``(N, H, W)`` against outputs ``(N, H, W, K)``); with binary_cross_entropy it is
+    ``(z > 0) == (y > 0.5)`` elementwise. mean_iou: :func:`mean_iou` over the same elements
+    (K classes; 2 with binary_cross_entropy). mae, mse: means over all elements.
     """
     z = np.asarray(z, np.float64)
     y = np.asarray(y)
-    if name == "accuracy":
-        if loss_type == "binary_cross_entropy":
-            return float(((z > 0) == (y.reshape(z.shape) > 0.5)).mean())
-        pred = z.argmax(-1)
-        lab = y if (np.issubdtype(y.dtype, np.integer) and y.shape == z.shape[:-1]) else y.reshape(z.shape).argmax(-1)
-        return float((pred == lab).mean())
+    if name in ("accuracy", "mean_iou"):
+        pred, lab = predicted_labels(z, y, loss_type)
+        if name == "accuracy":
+            return float((pred == lab).mean())
+        return mean_iou(pred, lab, 2 if loss_type == "binary_cross_entropy" else int(z.shape[-1]))
     d = z - np.asarray(y, np.float64).reshape(z.shape)
     if name == "mae":
         return float(np.abs(d).mean())

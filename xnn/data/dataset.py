@@ -3,8 +3,9 @@ stratified), fit preprocessing on the training split only, cast, hash.
 
 Targets by loss (``spec.train.loss``):
 
-- ``cross_entropy``: integer labels ``(N, *out[:-1])`` (``(N,)`` for a vector output) int64 in
-  ``[0, out[-1])``; with ``data.y: onehot`` float ``(N, n_classes)`` instead.
+- ``cross_entropy``: integer labels ``(N, *out[:-1])`` (``(N,)`` for a vector output; ``(N, H, W)``
+  per pixel for a segmentation output ``(H, W, K)``) int64 in ``[0, out[-1])``; with
+  ``data.y: onehot`` float ``(N, *out)`` instead. Only ``(N,)`` labels are stratified.
 - ``binary_cross_entropy``: float targets in [0, 1] shaped like the output ``(N, *out)``.
 - ``mse`` | ``mae`` | ``huber``: float targets shaped like the output ``(N, *out)``
   (``(N,)`` becomes ``(N, 1)`` for a one-unit output); ``data.y: onehot`` turns integer labels
@@ -274,6 +275,9 @@ def load(spec: "Spec") -> Dataset:
                         f"(input.shape {list(spec.input.shape)})")
     if aug.flip in ("vertical", "both") and len(spec.input.shape) == 2:
         raise DataError("data.augment.flip: vertical flips need image (H, W, C) inputs")
+    if (aug.flip != "none" or aug.shift) and y.ndim > (1 if labels else 2):
+        raise DataError(f"data.augment: flips and shifts move the inputs only; targets with spatial axes "
+                        f"(shape {list(y.shape[1:])} per sample, e.g. per-pixel labels) would no longer match")
     strat = None
     if spec.data.split.stratify:
         if labels and y.ndim == 1:

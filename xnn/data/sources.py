@@ -1,8 +1,10 @@
 """Built-in sources: ``digits`` and ``iris`` (scikit-learn's bundled copies, no network) and the
-seeded ``synthetic_classification`` / ``synthetic_regression`` generators (NumPy only).
+seeded ``synthetic_classification`` / ``synthetic_regression`` generators (NumPy only); the
+sequence task (``sequences.py``) and the image tasks ``synthetic_images`` /
+``synthetic_segmentation`` (``images.py``) live in their own modules.
 
 Each returns a :class:`~xnn.data.files.RawData` with ``x (N, F)`` float64 and ``y (N,)`` int64
-labels or ``(N, T)`` float64 targets.
+labels or ``(N, T)`` float64 targets (images: ``x (N, H, W, C)``, segmentation ``y (N, H, W)``).
 """
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import numpy as np
 
 from ..errors import DataError
 from .files import RawData, check_options
+from .images import synthetic_images, synthetic_segmentation
 from .sequences import synthetic_sequence
 
-BUILTIN = ("digits", "iris", "synthetic_classification", "synthetic_regression", "synthetic_sequence")
+BUILTIN = ("digits", "iris", "synthetic_classification", "synthetic_regression", "synthetic_sequence",
+           "synthetic_images", "synthetic_segmentation")
 
 
 def _int_opt(options: dict, key: str, default: int | None, lo: int = 1) -> int | None:
@@ -104,4 +108,5 @@ SOURCES: dict[str, Callable[..., RawData]] = {
     "digits": digits, "iris": iris,
     "synthetic_classification": synthetic_classification, "synthetic_regression": synthetic_regression,
     "synthetic_sequence": synthetic_sequence,  # xnn/data/sequences.py
+    "synthetic_images": synthetic_images, "synthetic_segmentation": synthetic_segmentation,  # xnn/data/images.py
 }

@@ -21,7 +21,14 @@ _BUILTIN_OPTIONS: dict[str, dict[str, tuple[str, float]]] = {
                              "noise": (_FLOAT, 0), "seed": (_INT, 0)},
     "synthetic_sequence": {"n_samples": (_INT, 1), "length": (_INT, 2), "min_length": (_INT, 2),
                            "vocab": (_INT, 4), "seed": (_INT, 0)},
+    "synthetic_images": {"n_samples": (_INT, 1), "size": (_INT, 8), "channels": (_INT, 1), "classes": (_INT, 2),
+                         "noise": (_FLOAT, 0), "seed": (_INT, 0)},
+    "synthetic_segmentation": {"n_samples": (_INT, 1), "size": (_INT, 8), "channels": (_INT, 1),
+                               "classes": (_INT, 2), "noise": (_FLOAT, 0), "shapes": (_INT, 1), "seed": (_INT, 0)},
 }
+# upper bounds (xnn/data/images.py: 8 shape kinds, at most 16 shapes per image)
+_MAX_OPTIONS: dict[str, dict[str, int]] = {"synthetic_images": {"classes": 8},
+                                           "synthetic_segmentation": {"classes": 8, "shapes": 16}}
 _STR_OPTIONS = {"x_key", "y_key", "delimiter"}  # file options that must be text
 
 
@@ -59,6 +66,11 @@ def check_data(source: str, options: dict) -> list[str]:
         errors = [_unknown_option(k, set(rules), f"source {source!r}") for k in options if k not in rules]
         errors += [e for k, (kind, lo) in rules.items() if k in options
                    for e in [_value_error(k, options[k], kind, lo)] if e]
+        for k, hi in _MAX_OPTIONS.get(source, {}).items():
+            v = options.get(k)
+            if k in options and not any(e.startswith(f"data.options.{k}:") for e in errors) and v > hi:
+                lo = int(rules[k][1])
+                errors.append(f"data.options.{k}: must be an integer in {lo}..{hi} (received {v!r})")
         if source == "synthetic_sequence" and not errors:
             lo, t = options.get("min_length"), options.get("length")
             if lo is not None and t is not None and lo > t:

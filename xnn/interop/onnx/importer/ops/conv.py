@@ -1,5 +1,6 @@
-"""Conv (+ a zero Pad before it), MaxPool/AveragePool, GlobalAveragePool, ReduceMean over the
-spatial axes -> Conv1D/2D, pools, GlobalAvgPool1D/2D."""
+"""Conv (+ a zero Pad before it), ConvTranspose, MaxPool/AveragePool, GlobalAveragePool/GlobalMaxPool,
+ReduceMean/ReduceMax over the spatial axes -> Conv1D/2D, ConvTranspose1D/2D, pools,
+GlobalAvgPool1D/2D, GlobalMaxPool1D/2D."""
 from __future__ import annotations
 
 import numpy as np
@@ -155,35 +156,45 @@ def zero_pad(st, node, x: T, padding: list[int]) -> T:
     return y
 
 
-@handles("GlobalAveragePool", xnn="GlobalAvgPool1D/2D", cf=True)
-def _global_pool(st, node, ins, a):
-    x = need_tensor(st, node, ins[0])
-    need_cf(st, node, x)
-    nd = x.rank - 2
-    if nd not in (1, 2):
-        err(st, node, f"{nd}-D global pooling is not an xnn layer")
-    y = add_layer(st, node, f"GlobalAvgPool{nd}D", {}, [base_of(x)])
-    return T(y.node, y.shape, (0, 1, *([None] * nd)))  # ONNX keeps (N, C, 1, ...)
+def _global(kind: str):
+    def h(st, node, ins, a):
+        x = need_tensor(st, node, ins[0])
+        need_cf(st, node, x)
+        nd = x.rank - 2
+        if nd not in (1, 2):
+            err(st, node, f"{nd}-D global pooling is not an xnn layer")
+        y = add_layer(st, node, f"{kind}{nd}D", {}, [base_of(x)])
+        return T(y.node, y.shape, (0, 1, *([None] * nd)))  # ONNX keeps (N, C, 1, ...)
+    return h
 
 
-@handles("ReduceMean", xnn="GlobalAvgPool1D/2D", notes="over every spatial axis")
-def _reduce_mean(st, node, ins, a):
-    x = need_tensor(st, node, ins[0])
-    axes = a.get("axes")
-    if len(ins) > 1 and ins[1] is not None:
-        axes = need_const(st, node, ins[1], "axes").astype(int).tolist()
-    if axes is None:
-        err(st, node, "ReduceMean over every axis")
-    r = x.rank
-    axes = sorted(int(v) % r for v in axes)
-    nd = len(x.shape) - 1
-    if sorted(x.axes[i] for i in axes) != list(range(1, nd + 1)) or nd not in (1, 2) or x.perm is not None:
-        err(st, node, "only a mean over every spatial axis (global average pooling) is supported")
-    y = add_layer(st, node, f"GlobalAvgPool{nd}D", {}, [base_of(x)])
-    keep = int(a.get("keepdims", 1))
-    rest = [None if i in axes else x.axes[i] for i in range(r) if keep or i not in axes]
-    rest = [1 if v == len(x.shape) else v for v in rest]  # the channel axis becomes xnn axis 1
-    return T(y.node, y.shape, tuple(rest))
+def _reduce(kind: str, what: str):
+    def h(st, node, ins, a):
+        x = need_tensor(st, node, ins[0])
+        axes = a.get("axes")
+        if len(ins) > 1 and ins[1] is not None:
+            axes = need_const(st, node, ins[1], "axes").astype(int).tolist()
+        if axes is None:
+            err(st, node, f"{node.op_type} over every axis")
+        r = x.rank
+        axes = sorted(int(v) % r for v in axes)
+        nd = len(x.shape) - 1
+        if sorted(x.axes[i] for i in axes) != list(range(1, nd + 1)) or nd not in (1, 2) or x.perm is not None:
+            err(st, node, f"only a {what} over every spatial axis (global {what} pooling) is supported")
+        y = add_layer(st, node, f"{kind}{nd}D", {}, [base_of(x)])
+        keep = int(a.get("keepdims", 1))
+        rest = [None if i in axes else x.axes[i] for i in range(r) if keep or i not in axes]
+        rest = [1 if v == len(x.shape) else v for v in rest]  # the channel axis becomes xnn axis 1
+        return T(y.node, y.shape, tuple(rest))
+    return h
+
+
+_global_pool = handles("GlobalAveragePool", xnn="GlobalAvgPool1D/2D", cf=True)(_global("GlobalAvgPool"))
+_global_max_pool = handles("GlobalMaxPool", xnn="GlobalMaxPool1D/2D", cf=True)(_global("GlobalMaxPool"))
+_reduce_mean = handles("ReduceMean", xnn="GlobalAvgPool1D/2D", notes="over every spatial axis")(
+    _reduce("GlobalAvgPool", "mean"))
+_reduce_max = handles("ReduceMax", xnn="GlobalMaxPool1D/2D", notes="over every spatial axis")(
+    _reduce("GlobalMaxPool", "max"))
 
 
 handles("MaxPool", xnn="MaxPool1D/2D", cf=True,

@@ -1,0 +1,11 @@
+function [blk, outname, problem] = globalmaxpool2d(L, infmt) %#ok<INUSD>
+%XNN.TOOLBOX.GLOBALMAXPOOL2D  GlobalMaxPool2D -> Deep Learning Toolbox layer(s), for xnn.toDlnetwork.
+%   [blk, outname, problem] = xnn.toolbox.globalmaxpool2d(L, infmt)
+%   L: one entry of model.layers (xnn.load); infmt: the dlarray format of its first input.
+%   blk: the layer (or a column of layers, the last named outname); problem: '' or why MATLAB
+%   has no layer with the same semantics (then blk is empty and nothing is built).
+%   globalMaxPooling2dLayer followed by a flattenLayer: xnn's output is (N, C), format CB.
+n = L.name; problem = '';
+blk = [globalMaxPooling2dLayer('Name', n); flattenLayer('Name', [n '_flatten'])];
+outname = [n '_flatten'];
+end

@@ -18,7 +18,7 @@ from xnn.spec import load_spec
 
 ENTRIES = zoo.entries()
 NAMES = [e.name for e in ENTRIES]
-EXPECTED = {"lenet5", "vgg11_small"}  # grows with the zoo; every model listed in docs/zoo.md
+EXPECTED = {"lenet5", "vgg11_small", "resnet18_small", "densenet_small", "inception_small"}  # + every model in docs/zoo.md
 PATHS = ("torch", "keras", "onnx") + (("octave",) if shutil.which("octave-cli") else ())
 
 

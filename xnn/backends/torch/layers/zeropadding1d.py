@@ -1,0 +1,6 @@
+"""ZeroPadding1D: see ``_pad_crop`` (``F.pad`` with zeros, layout any)."""
+from ._pad_crop import _ZeroPaddingT
+
+
+class ZeroPadding1DT(_ZeroPaddingT):
+    kind = "ZeroPadding1D"

@@ -185,3 +185,11 @@ def test_segmentation_spec_validates():
     with pytest.raises(xnn.SpecError, match="early_stopping.monitor: val_mean_iou needs 'mean_iou' in train.metrics"):
         _seg_spec(train={"metrics": ["accuracy"], "early_stopping": {"monitor": "val_mean_iou"}})
     assert _seg_spec(train={"early_stopping": {"monitor": "val_mean_iou"}}).train.early_stopping.monitor == "val_mean_iou"
+
+
+def test_every_builtin_source_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "data.md").read_text()
+    missing = [s for s in xd.BUILTIN if f"| `{s}` |" not in text]
+    assert not missing, f"docs/data.md lacks a row for: {missing}"

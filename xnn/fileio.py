@@ -10,13 +10,30 @@ from typing import Iterator
 from .errors import OutputError
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where /proc allows (no race with threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path next to ``path``; on success fsync and rename it over ``path``."""
+    """Yield a temp path next to ``path``; on success fsync and rename it over ``path``.
+
+    The file gets the mode a plain ``open(path, "w")`` would give (0666 minus the umask), not
+    mkstemp's 0600, so shared run folders stay readable where the user's umask allows."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())
         os.close(fd)
     except OSError as e:
         raise OutputError(f"{path}: cannot write ({_reason(e)})") from None

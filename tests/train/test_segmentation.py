@@ -204,3 +204,27 @@ def test_fcn_learns_synthetic_segmentation():
     r = xnn.fit(spec, backend="keras", progress=False)
     assert r.test["mean_iou"] > background + 0.15, (r.test, background)  # 0.52 here
     assert r.test["accuracy"] > float((y == 0).mean()) + 0.03, r.test
+
+
+def test_segmentation_run_evaluates_and_predicts_per_pixel(tmp_path, capsys):
+    from xnn.cli import main
+
+    spec = _fcn({"epochs": 1, "batch_size": 16, "threads": 2}, k=3, shape=(12, 12, 1),
+                data={"source": "synthetic_segmentation", "options": {"n_samples": 40}, "x": "standardize"})
+    run = tmp_path / "run"
+    xnn.fit(spec, backend="torch", out=run, progress=False)
+    from xnn.data.images import synthetic_segmentation
+
+    raw = synthetic_segmentation({"n_samples": 4}, 12 * 12, 3, 5)
+    np.savez(tmp_path / "in.npz", x=raw.x, y=raw.y)
+    assert main(["evaluate", str(run), "--data", str(tmp_path / "in.npz")]) == 0
+    assert "mean_iou" in capsys.readouterr().out
+    for out, extra in (("p.npz", []), ("l.csv", ["--output", "labels"])):
+        assert main(["predict", str(run), "--data", str(tmp_path / "in.npz"), "--out", str(tmp_path / out), *extra]) == 0
+    z = np.load(tmp_path / "p.npz", allow_pickle=False)
+    assert z["outputs"].shape == (4, 12, 12, 3) and z["labels"].shape == (4, 12, 12)
+    np.testing.assert_array_equal(z["labels"], z["outputs"].argmax(-1))
+    lines = (tmp_path / "l.csv").read_text().splitlines()
+    assert lines[0].split(",") == [f"label_{i}" for i in range(144)]
+    got = np.array([[int(v) for v in ln.split(",")] for ln in lines[1:]])
+    np.testing.assert_array_equal(got, z["labels"].reshape(4, -1))

@@ -230,7 +230,8 @@ def same_file(a: Path, b: Path) -> bool:
 
 def write_predictions(out: Path, outputs: np.ndarray, labels: np.ndarray | None, classes: list[str] | None) -> None:
     """Write predictions atomically by suffix: ``.npz`` (outputs, labels), ``.npy`` (outputs),
-    ``.mat`` (outputs, labels), ``.csv`` (label[, class], output_0...)."""
+    ``.mat`` (outputs, labels), ``.csv`` (label[, class], output_0...; labels with more than one
+    value per sample, e.g. per pixel, as label_0... in row-major order)."""
     from ..fileio import atomic_path, write_text
 
     suffix = out.suffix.lower()
@@ -264,6 +265,10 @@ def write_predictions(out: Path, outputs: np.ndarray, labels: np.ndarray | None,
             if classes:
                 head.append("class")
                 cols.append([classes[int(v)] if 0 <= int(v) < len(classes) else "" for v in labels])
+        elif labels is not None:  # per-pixel (or per-step) labels: one column each, row-major
+            lf = labels.reshape(len(labels), -1)
+            head += [f"label_{i}" for i in range(lf.shape[1])]
+            cols += [[str(int(v)) for v in lf[:, i]] for i in range(lf.shape[1])]
         head += [f"output_{i}" for i in range(flat.shape[1])]
         lines = [",".join(head)]
         for r in range(len(flat)):

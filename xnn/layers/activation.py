@@ -3,7 +3,17 @@
 Shapes: any input -> same shape. No parameters.
 ``fn``: relu | leaky_relu (negative_slope, default 0.01 as PyTorch) | elu (alpha 1.0) |
 gelu (exact, erf) | gelu_tanh (tanh approximation) | sigmoid | tanh | softmax (axis, default -1) |
-silu. Shorthand types: ``relu``, ``ReLU``, ``softmax``... map to ``Activation`` with that ``fn``.
+silu | relu6 | hard_sigmoid | hard_swish. Shorthand types: ``relu``, ``ReLU``, ``softmax``... map
+to ``Activation`` with that ``fn``.
+
+The piecewise-linear ones (MobileNetV3):
+
+- ``relu6(x) = min(max(x, 0), 6)`` (torch ``ReLU6``, Keras ``relu6``, ONNX ``Clip(0, 6)``);
+- ``hard_sigmoid(x) = relu6(x + 3) / 6`` (torch ``Hardsigmoid``, Keras 3 ``hard_sigmoid``, ONNX
+  ``HardSigmoid(alpha=1/6, beta=0.5)``). Keras 2's ``hard_sigmoid`` was ``clip(0.2·x + 0.5, 0, 1)``
+  and ONNX ``HardSigmoid``'s default alpha is 0.2 too: those are another function, not this one;
+- ``hard_swish(x) = x · relu6(x + 3) / 6`` (torch ``Hardswish``, Keras ``hard_silu``/``hard_swish``,
+  ONNX ``HardSwish``, opset 14+).
 """
 from __future__ import annotations
 
@@ -14,7 +24,8 @@ import numpy as np
 from ..spec.layer import Case, Layer, ShapeError
 from ..spec.registry import alias, register
 
-FNS = ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu")
+FNS = ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu", "relu6", "hard_sigmoid",
+       "hard_swish")
 
 
 @register
@@ -23,7 +34,8 @@ class Activation(Layer):
     elementwise = True
     shape_fields = ()
     type: Literal["Activation"] = "Activation"
-    fn: Literal["relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu"]
+    fn: Literal["relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu", "relu6",
+                "hard_sigmoid", "hard_swish"]
     negative_slope: float = 0.01
     alpha: float = 1.0
     axis: int = -1
@@ -57,6 +69,12 @@ class Activation(Layer):
             return np.tanh(x)
         if f == "silu":
             return x / (1 + np.exp(-x))
+        if f == "relu6":
+            return np.minimum(np.maximum(x, 0), 6)
+        if f == "hard_sigmoid":
+            return np.minimum(np.maximum(x + 3, 0), 6) / 6
+        if f == "hard_swish":
+            return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
         if f == "softmax":
             z = x - x.max(axis=self.axis, keepdims=True)
             e = np.exp(z)
@@ -69,11 +87,15 @@ class Activation(Layer):
         out += [Case({"fn": "leaky_relu", "negative_slope": 0.2}, [(6,)], "leaky_relu_0.2"),
                 Case({"fn": "elu", "alpha": 0.5}, [(6,)], "elu_0.5"),
                 Case({"fn": "softmax", "axis": 1}, [(4, 3)], "softmax_axis1")]
+        # the piecewise-linear ones again on 3 x 400 standard normal values, so that some lie past
+        # their kinks at -3 and 3 (tests/parity/test_pointwise.py puts values right at -3, 0, 3, 6)
+        out += [Case({"fn": f}, [(20, 20)], f"{f}_wide") for f in ("relu6", "hard_sigmoid", "hard_swish")]
         return out
 
 
 for _f in FNS:
     alias(_f, "Activation", fn=_f)
 for _n, _f in {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "GELU": "gelu", "Sigmoid": "sigmoid",
-               "Tanh": "tanh", "Softmax": "softmax", "SiLU": "silu"}.items():
+               "Tanh": "tanh", "Softmax": "softmax", "SiLU": "silu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid",
+               "Hardswish": "hard_swish", "hard_silu": "hard_swish"}.items():
     alias(_n, "Activation", fn=_f)

@@ -19,6 +19,12 @@ switch f.fn
     Y = tanh(X);
   case 'silu'
     Y = X ./ (1 + exp(-X));
+  case 'relu6'
+    Y = min(max(X, 0), 6);
+  case 'hard_sigmoid'
+    Y = min(max(X + 3, 0), 6) / 6;
+  case 'hard_swish'
+    Y = X .* min(max(X + 3, 0), 6) / 6;
   case 'softmax'
     R = numel(L.in_shapes{1}) + 1;
     ax = double(f.axis);

@@ -4,7 +4,8 @@ function [blk, outname, problem] = activation(L, infmt) %#ok<INUSD>
 %   L: one entry of model.layers (xnn.load); infmt: the dlarray format of its first input.
 %   blk: the layer (or a column of layers, the last named outname); problem: '' or why MATLAB
 %   has no layer with the same semantics (then blk is empty and nothing is built).
-%   Every fn with a MATLAB layer of the same formula; softmax only over channels.
+%   Every fn with a MATLAB layer of the same formula; softmax only over channels; relu6 is
+%   clippedReluLayer(6). hard_sigmoid and hard_swish have no Deep Learning Toolbox layer.
 f = L.fields; w = L.weights; n = L.name; blk = []; outname = n; problem = ''; %#ok<NASGU>
 in = double(L.in_shapes{1}(:)'); %#ok<NASGU>
 switch f.fn
@@ -16,6 +17,9 @@ switch f.fn
   case 'sigmoid', blk = sigmoidLayer('Name', n);
   case 'tanh', blk = tanhLayer('Name', n);
   case 'silu', blk = swishLayer('Name', n);
+  case 'relu6', blk = clippedReluLayer(6, 'Name', n);
+  case {'hard_sigmoid', 'hard_swish'}
+    problem = sprintf('activation %s (built on relu6(x + 3) / 6) has no Deep Learning Toolbox layer', f.fn);
   case 'softmax'
     R = numel(in) + 1; ax = double(f.axis); if ax >= 0, ax = ax - R; end
     if ax == -1, blk = softmaxLayer('Name', n); else, problem = 'softmax over a non-channel axis'; end

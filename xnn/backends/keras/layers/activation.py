@@ -1,5 +1,7 @@
 """Activations. Keras layers whose constants are float32 (LeakyReLU, ELU) would round the
-slope in float64 models, so those run through an exact serializable layer.
+slope in float64 models, so those run through an exact serializable layer. relu6, hard_sigmoid
+(Keras 3: ``relu6(x + 3) / 6``, not Keras 2's ``0.2·x + 0.5``) and hard_swish (Keras's
+``hard_silu``) are Keras's own activations, whose constants are exact in every dtype.
 """
 import keras
 from keras import ops
@@ -44,4 +46,7 @@ class ActivationK(KerasLowering):
             return keras.layers.Softmax(axis=L.axis, **kw)
         if f in ("leaky_relu", "elu", "gelu", "gelu_tanh"):
             return XnnActivation(f, L.negative_slope, L.alpha, **kw)
-        return keras.layers.Activation(f, **kw)
+        return keras.layers.Activation(_KERAS_NAMES.get(f, f), **kw)
+
+
+_KERAS_NAMES = {"hard_swish": "hard_silu"}

@@ -1,5 +1,6 @@
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..lowering import TorchLowering
 
@@ -11,6 +12,14 @@ class _Softmax(nn.Module):
 
     def forward(self, x):
         return torch.softmax(x, dim=self.dim)
+
+
+class _HardSigmoid(nn.Module):
+    """``relu6(x + 3) / 6``. ``nn.Hardsigmoid``'s backward multiplies by ``1.0f / 6.0f``, a float32
+    constant, so its float64 gradients are off by ~3e-8 relative; this one differentiates exactly."""
+
+    def forward(self, x):
+        return F.relu6(x + 3.0) / 6.0
 
 
 class ActivationT(TorchLowering):
@@ -35,6 +44,9 @@ class ActivationT(TorchLowering):
             "sigmoid": lambda: nn.Sigmoid(),
             "tanh": lambda: nn.Tanh(),
             "silu": lambda: nn.SiLU(),
+            "relu6": lambda: nn.ReLU6(),
+            "hard_sigmoid": lambda: _HardSigmoid(),
+            "hard_swish": lambda: nn.Hardswish(),
         }[f]()
 
 

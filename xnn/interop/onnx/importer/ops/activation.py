@@ -1,4 +1,5 @@
-"""Activations, Softmax, x*Sigmoid(x) (SiLU), Identity, Dropout."""
+"""Activations, Softmax, x*Sigmoid(x) (SiLU), x*HardSigmoid(x) (hard_swish), Clip (relu6, relu),
+HardSigmoid, HardSwish, Identity, Dropout; Mul/Sub of tensors (Multiply, Subtract: ``pointwise``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -66,20 +67,66 @@ def _dropout(st, node, ins, a):
     return keep_view(add_layer(st, node, "Dropout", {"rate": f32(rate)}, [base_of(x)]), x)
 
 
-@handles("Mul", xnn="Activation silu", notes="x * Sigmoid(x) only")
+@handles("Mul", xnn="Multiply (Activation silu / hard_swish for x * Sigmoid(x) / HardSigmoid(x))",
+         notes="tensors: NumPy broadcasting that is xnn's per-sample broadcasting; a constant only as the scale "
+               "right after a GroupNorm")
 def _mul(st, node, ins, a):
-    """``x * Sigmoid(x)`` (SiLU as exporters write it); other products are not layers."""
+    """``x * Sigmoid(x)`` (SiLU as exporters write it) and ``x * HardSigmoid(x)`` (hard_swish); any
+    other product of tensors is a Multiply (see :mod:`.pointwise`)."""
     x, s = ins
     if isinstance(x, T) and isinstance(s, T):
         for u, v, vname in ((x, s, node.input[1]), (s, x, node.input[0])):
             src = st.sigmoid_of.get(vname)
             if src is not None and src[1] == u.node and st.uses.get(vname) == 1 and u.axes == v.axes:
-                st.layers[src[0]]["fn"] = "silu"
-                st.nonneg.discard(st.layers[src[0]]["name"])
+                entry = st.layers[src[0]]
+                entry["fn"] = "silu" if entry["fn"] == "sigmoid" else "hard_swish"
+                st.nonneg.discard(entry["name"])
                 return v
-    err(st, node, "only x * Sigmoid(x) (SiLU) is supported as a product of tensors")
+    from .pointwise import product
+
+    return product(st, node, ins)
+
+
+def _clip_bounds(st, node, ins, a) -> tuple[float | None, float | None]:
+    """Clip's (min, max): attributes before opset 11, optional constant inputs from 11; None = unbounded."""
+    if st.opset < 11:
+        lo, hi = a.get("min"), a.get("max")
+    else:
+        lo = None if len(ins) < 2 or ins[1] is None else float(np.asarray(need_const(st, node, ins[1], "min")).reshape(()))
+        hi = None if len(ins) < 3 or ins[2] is None else float(np.asarray(need_const(st, node, ins[2], "max")).reshape(()))
+    big = float(np.finfo(np.float32).max)
+    lo = None if lo is None or lo <= -big else float(lo)
+    hi = None if hi is None or hi >= big else float(hi)
+    return lo, hi
+
+
+@handles("Clip", xnn="Activation relu6 (or relu)", notes="min 0, max 6 (relu6) or none (relu); before 11 attributes, "
+                                                        "then inputs")
+def _clip(st, node, ins, a):
+    x = need_tensor(st, node, ins[0])
+    lo, hi = _clip_bounds(st, node, ins, a)
+    if lo == 0.0 and hi in (6.0, None):
+        fn = "relu6" if hi == 6.0 else "relu"
+        y = keep_view(add_layer(st, node, "Activation", {"fn": fn}, [base_of(x)]), x)
+        st.nonneg.add(y.node)
+        return y
+    err(st, node, f"Clip(min={lo}, max={hi}): only Clip(0, 6) (relu6) and Clip(0, none) (relu) are xnn layers")
+
+
+@handles("HardSigmoid", xnn="Activation hard_sigmoid", notes="alpha 1/6, beta 0.5 only (torch's and Keras 3's)")
+def _hard_sigmoid(st, node, ins, a):
+    x = need_tensor(st, node, ins[0])
+    alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
+    if np.float32(alpha) != np.float32(1.0 / 6.0) or np.float32(beta) != np.float32(0.5):
+        err(st, node, f"HardSigmoid(alpha={f32(alpha)}, beta={f32(beta)}) is not xnn's hard_sigmoid "
+                       "(relu6(x + 3) / 6: alpha 1/6, beta 0.5); ONNX's default alpha 0.2 is Keras 2's "
+                       "hard_sigmoid, which xnn has no layer for")
+    y = keep_view(add_layer(st, node, "Activation", {"fn": "hard_sigmoid"}, [base_of(x)]), x)
+    st.nonneg.add(y.node)
+    st.sigmoid_of[node.output[0]] = (len(st.layers) - 1, x.node)  # x * HardSigmoid(x) is hard_swish
+    return y
 
 
 for _op, _fn, _since in (("Relu", "relu", 7), ("LeakyRelu", "leaky_relu", 7), ("Sigmoid", "sigmoid", 7),
-                         ("Tanh", "tanh", 7), ("Elu", "elu", 7), ("Gelu", "gelu", 20)):
+                         ("Tanh", "tanh", 7), ("Elu", "elu", 7), ("Gelu", "gelu", 20), ("HardSwish", "hard_swish", 14)):
     handles(_op, since=_since, xnn=f"Activation {_fn}")(_act(_fn))

@@ -1,4 +1,5 @@
-"""Gemm, MatMul (+ a constant Add: the bias) and Add/Sum of tensors -> Dense, Add."""
+"""Gemm, MatMul (+ a constant Add: the bias) and Add/Sum of tensors -> Dense, Add (a constant Add
+after a GroupNorm is its bias: ``norm.py``)."""
 from __future__ import annotations
 
 import re
@@ -58,7 +59,7 @@ def _matmul(st, node, ins, a):
     return dense(st, node, x, b.T.astype(np.float64), None)
 
 
-@handles("Add", "Sum", xnn="Add (or the bias of the Dense/Conv before)", notes="tensors of one layout")
+@handles("Add", "Sum", xnn="Add (or the bias of the Dense/Conv/GroupNorm before)", notes="tensors of one layout")
 def _add_op(st, node, ins, a):
     ts = [v for v in ins if isinstance(v, T)]
     cs = [v for v in ins if isinstance(v, np.ndarray)]
@@ -67,7 +68,12 @@ def _add_op(st, node, ins, a):
     if cs:
         if len(ts) != 1 or len(cs) != 1:
             err(st, node, "only a tensor plus one constant (a bias) is supported")
-        return fold_bias(st, node, ts[0], node.input[[isinstance(v, T) for v in ins].index(True)], cs[0])
+        xname = node.input[[isinstance(v, T) for v in ins].index(True)]
+        from .norm import fold_shift, is_foldable_norm
+
+        if is_foldable_norm(st, ts[0]):
+            return fold_shift(st, node, ts[0], xname, cs[0])
+        return fold_bias(st, node, ts[0], xname, cs[0])
     x0 = ts[0]
     for t in ts[1:]:
         if t.axes != x0.axes or t.shape != x0.shape or not same_perm(t.perm, x0.perm) or t.pads or x0.pads:

@@ -1,4 +1,6 @@
-"""BatchNormalization, LayerNormalization -> BatchNorm, LayerNorm."""
+"""BatchNormalization, LayerNormalization -> BatchNorm, LayerNorm; InstanceNormalization,
+GroupNormalization (and xnn's channels-last Reshape/Transpose/InstanceNormalization decomposition)
+-> GroupNorm, with a following constant Mul / Add folded into its weight / bias."""
 from __future__ import annotations
 
 import numpy as np
@@ -47,3 +49,164 @@ def _layernorm(st, node, ins, a):
         w, b = wx, bx
     y = add_layer(st, node, "LayerNorm", {"eps": f32(a.get("epsilon", 1e-5))}, [base_of(x)], {"weight": w, "bias": b})
     return T(y.node, y.shape, x.axes, x.perm)
+
+
+# ------------------------------------------------------------------ GroupNorm / InstanceNorm
+def _trivial(w: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(w == 1.0) and np.all(b == 0.0))
+
+
+def _per_channel_view(st, node, x: T, what: str) -> None:
+    """``x`` must hold the xnn channel axis at ONNX axis 1 and the spatial axes after it (in any order)."""
+    c_ax = len(x.shape)
+    rest = sorted(a for a in x.axes[2:] if a is not None)
+    if x.rank < 3 or x.axes[0] != 0 or x.axes[1] != c_ax or rest != list(range(1, c_ax)) or x.split or x.pads:
+        err(st, node, f"{what} needs a channels-first tensor (N, C, *spatial) of the xnn graph (received a view "
+                       f"with axes {list(x.axes)})")
+
+
+def _group_norm(st, node, x: T, groups: int, eps: float, w: np.ndarray, b: np.ndarray) -> T:
+    """A GroupNorm reading the xnn tensor ``x`` views; per-channel ``w``/``b`` in ONNX channel order."""
+    c = x.shape[-1]
+    w = np.broadcast_to(np.asarray(w, np.float64).reshape(-1), (c,)).copy()
+    b = np.broadcast_to(np.asarray(b, np.float64).reshape(-1), (c,)).copy()
+    if x.perm is not None:
+        wx, bx = np.empty_like(w), np.empty_like(b)
+        wx[x.perm], bx[x.perm] = w, b
+        w, b = wx, bx
+    affine = not _trivial(w, b)
+    return add_layer(st, node, "GroupNorm", {"groups": int(groups), "eps": f32(eps), "affine": affine},
+                     [base_of(x)], {"weight": w, "bias": b} if affine else None)
+
+
+def _sole_chain(st, name: str) -> bool:
+    """Every ONNX tensor that views xnn node ``name`` is read at most once (a linear chain)."""
+    return all(st.uses.get(k, 0) <= 1 for k, v in st.tens.items() if isinstance(v, T) and v.node == name)
+
+
+def _grouped_reshape(st, x: T):
+    """``x`` = Transpose(Reshape(t, (N, *S, G, C/G)), (0, G, *S, C/G)) of xnn tensor ``t`` (the
+    channels-last GroupNorm decomposition xnn writes below opset 21): (t's name, t's shape, G), else None."""
+    if not st.layers or st.layers[-1]["name"] != x.node or st.layers[-1]["type"] != "Reshape":
+        return None
+    entry = st.layers[-1]
+    src = (entry.get("inputs") or [st.layers[-2]["name"] if len(st.layers) > 1 else "input"])[0]
+    s = tuple(st.shapes[src])
+    k = len(s) - 1
+    if len(x.shape) != k + 2 or tuple(x.shape[:k]) != s[:-1] or x.shape[k] * x.shape[k + 1] != s[-1]:
+        return None
+    if x.axes != (0, k + 1, *range(1, k + 1), k + 2) or x.perm is not None or x.split or x.pads:
+        return None
+    if not _sole_chain(st, x.node):
+        return None
+    return src, s, int(x.shape[k])
+
+
+@handles("InstanceNormalization", xnn="GroupNorm (one group per channel; or groups G in xnn's decomposition)",
+         cf=True, notes="scale/B 1/0: affine false; a following constant Mul/Add is the weight/bias")
+def _instance_norm(st, node, ins, a):
+    x = need_tensor(st, node, ins[0])
+    scale = np.asarray(need_const(st, node, ins[1], "scale"), np.float64).reshape(-1)
+    bias = np.asarray(need_const(st, node, ins[2], "B"), np.float64).reshape(-1)
+    eps = a.get("epsilon", 1e-5)
+    grouped = _grouped_reshape(st, x)
+    if grouped is not None:  # per sample and group over (*S, C/G): xnn's GroupNorm with G groups
+        src, s, g = grouped
+        old = st.layers.pop()["name"]
+        st.shapes.pop(old)
+        st.names.discard(old)
+        cg = s[-1] // g
+        y = _group_norm(st, node, T(src, s, tuple(range(len(s) + 1))), g, eps, np.repeat(scale, cg),
+                        np.repeat(bias, cg))
+        # seen as (N, G, *S, C/G) until the Transpose and Reshape back merge the split channel axis
+        return T(y.node, tuple(x.shape), x.axes, split=(g, cg))
+    _per_channel_view(st, node, x, "InstanceNormalization")
+    y = _group_norm(st, node, x, x.shape[-1], eps, scale, bias)
+    return T(y.node, y.shape, x.axes, x.perm)
+
+
+def _group_normalization(per_group: bool):
+    def h(st, node, ins, a):
+        x = need_tensor(st, node, ins[0])
+        _per_channel_view(st, node, x, "GroupNormalization")
+        g = int(a.get("num_groups", 0))
+        c = x.shape[-1]
+        if g <= 0 or c % g:
+            err(st, node, f"num_groups={g} does not divide the {c} channels")
+        scale = np.asarray(need_const(st, node, ins[1], "scale"), np.float64).reshape(-1)
+        bias = np.asarray(need_const(st, node, ins[2], "bias"), np.float64).reshape(-1)
+        if per_group:  # opset 18 (deprecated in 21): one scale and bias per group
+            scale, bias = np.repeat(np.broadcast_to(scale, (g,)), c // g), np.repeat(np.broadcast_to(bias, (g,)), c // g)
+        y = _group_norm(st, node, x, g, a.get("epsilon", 1e-5), scale, bias)
+        return T(y.node, y.shape, x.axes, x.perm)
+    return h
+
+
+handles("GroupNormalization", since=18, xnn="GroupNorm", cf=True, notes="scale, bias per group")(
+    _group_normalization(True))
+handles("GroupNormalization", since=21, xnn="GroupNorm", cf=True, notes="scale, bias per channel")(
+    _group_normalization(False))
+
+
+def _foldable_norm(st, x: T) -> dict | None:
+    """The GroupNorm layer ``x`` views when it is the last layer, read through one chain of views."""
+    if not st.layers or st.layers[-1]["name"] != x.node or st.layers[-1]["type"] != "GroupNorm":
+        return None
+    if x.split or x.pads or not _sole_chain(st, x.node):
+        return None
+    return st.layers[-1]
+
+
+def _channel_vector(st, node, x: T, c: np.ndarray, what: str) -> np.ndarray:
+    """A constant that broadcasts as one value per channel of view ``x`` -> (C,) in xnn order."""
+    c = np.asarray(c, np.float64)
+    ch = len(x.shape)
+    if c.ndim > x.rank or any(d != 1 and a != ch for d, a in zip(c.shape, x.axes[x.rank - c.ndim:])):
+        err(st, node, f"the {what} of shape {list(c.shape)} is not one value per channel")
+    v = c.reshape(-1)
+    v = np.broadcast_to(v, (x.shape[-1],)).copy() if v.size == 1 else v.copy()
+    if x.perm is not None:
+        vx = np.empty_like(v)
+        vx[x.perm] = v
+        v = vx
+    return v
+
+
+def is_foldable_norm(st, x: T) -> bool:
+    return _foldable_norm(st, x) is not None
+
+
+def fold_scale(st, node, x: T, xname: str, c: np.ndarray) -> T:
+    """``x * c`` right after a GroupNorm: ``c`` (per channel) scales its weight and bias."""
+    entry = _foldable_norm(st, x)
+    if entry is None or st.uses.get(xname, 0) != 1:
+        err(st, node, "multiplying by a constant is only supported as the per-channel scale right after a "
+                       "GroupNorm (InstanceNormalization / GroupNormalization)")
+    v = _channel_vector(st, node, x, c, "scale")
+    n = entry["name"]
+    if entry.get("affine", True):
+        st.params[f"{n}.weight"] = st.params[f"{n}.weight"] * v
+        st.params[f"{n}.bias"] = st.params[f"{n}.bias"] * v
+    else:
+        entry["affine"] = True
+        st.params[f"{n}.weight"], st.params[f"{n}.bias"] = v, np.zeros_like(v)
+    return x
+
+
+def fold_shift(st, node, x: T, xname: str, c: np.ndarray) -> T:
+    """``x + c`` right after a GroupNorm: ``c`` (per channel) is added to its bias."""
+    entry = _foldable_norm(st, x)
+    if entry is None or st.uses.get(xname, 0) != 1:
+        err(st, node, "adding a constant is only supported as the bias right after a MatMul, Conv or GroupNorm")
+    v = _channel_vector(st, node, x, c, "bias")
+    n = entry["name"]
+    if entry.get("affine", True):
+        st.params[f"{n}.bias"] = st.params[f"{n}.bias"] + v
+    else:
+        entry["affine"] = True
+        st.params[f"{n}.weight"], st.params[f"{n}.bias"] = np.ones_like(v), v
+    if n.endswith("_normed"):  # xnn's own export: name the layer after the Add
+        from ..state import name_hint, rename
+
+        n = rename(st, len(st.layers) - 1, name_hint(node))
+    return T(n, x.shape, x.axes, x.perm)

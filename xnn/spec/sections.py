@@ -135,6 +135,16 @@ class EarlyStopping(_S):
     restore_best: bool = True
 
 
+class TensorBoardSpec(_S):
+    """``train.tensorboard``: TensorBoard event files (docs/experiments.md lists the tags).
+    ``train.tensorboard: DIR`` is short for ``{dir: DIR}``."""
+
+    dir: Annotated[str, Field(min_length=1)]
+    every: PositiveInt = 1  # optimizer steps between logged steps (step scalars, gradient and weight norms)
+    histogram_every: PositiveInt | None = None  # optimizer steps between histograms; default: once per epoch
+    graph: bool = True  # the model graph, where the backend can trace it
+
+
 class TrainSpec(_S):
     epochs: PositiveInt = 10
     batch_size: PositiveInt = 32
@@ -155,6 +165,7 @@ class TrainSpec(_S):
     device: str = "cpu"
     tf32: bool = False
     compile: bool = False  # torch.compile (torch) / XLA jit_compile (Keras) for the train step; same formulas
+    tensorboard: TensorBoardSpec | None = None  # TensorBoard event files (xnn train --tensorboard DIR)
 
     @model_validator(mode="before")
     @classmethod
@@ -165,6 +176,8 @@ class TrainSpec(_S):
             for key in ("loss", "optimizer", "schedule"):
                 if isinstance(v.get(key), str):
                     v[key] = {"type": v[key]}
+            if isinstance(v.get("tensorboard"), str):
+                v["tensorboard"] = {"dir": v["tensorboard"]}
         return v
 
 

@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         t.add_row(*r)
     console = Console()
+    need = sum(max(len(h), *(len(r[i]) for r in rows)) + 3 for i, h in enumerate(head)) + 1
+    if not console.is_terminal and console.width < need:  # a pipe or file: never wrap cells
+        console = Console(width=need)
     console.print(t)
     for f in footer:
         console.print(f)

@@ -162,6 +162,19 @@ def test_part_names_are_readable_and_the_last_is_the_block():
     kinds, spec = _parts((4, 4, 3), {"type": "SeparableConv2D", "name": "s", "filters": 2, "kernel_size": 3})
     assert list(kinds) == ["s_depthwise", "s"] and spec.node_map["s_depthwise"].layer.groups == 3
     assert "bias" not in spec.node_map["s_depthwise"].params and "bias" in spec.node_map["s"].params
+    kinds, spec = _parts((8, 8, 4), {"type": "InvertedResidual", "name": "ir", "filters": 4})
+    assert list(kinds) == ["ir_expand", "ir_expand_bn", "ir_expand_act", "ir_dw", "ir_dw_bn", "ir_dw_act",
+                           "ir_project", "ir_project_bn", "ir"]
+    assert kinds["ir"] == "Add" and spec.node_map["ir"].inputs == ("input", "ir_project_bn")
+    assert spec.node_map["ir_dw"].layer.groups == 24 and spec.node_map["ir_dw_act"].layer.fn == "relu6"
+    kinds, spec = _parts((8, 8, 4), {"type": "InvertedResidual", "name": "ir", "filters": 6, "strides": 2,
+                                     "expansion": 1})
+    assert list(kinds) == ["ir_dw", "ir_dw_bn", "ir_dw_act", "ir_project", "ir"] and kinds["ir"] == "BatchNorm"
+    assert spec.output.out_shape == (4, 4, 6)
+    kinds, spec = _parts((5, 4, 8), {"type": "SqueezeExcite", "name": "se", "gate": "hard_sigmoid"})
+    assert list(kinds) == ["se_pool", "se_fc1", "se_act", "se_fc2", "se_gate", "se"] and kinds["se"] == "Multiply"
+    assert spec.node_map["se"].inputs == ("input", "se_gate") and spec.node_map["se_fc1"].out_shape == (2,)
+    assert spec.node_map["se_gate"].layer.fn == "hard_sigmoid" and spec.output.out_shape == (5, 4, 8)
     kinds, spec = _parts((4, 6, 3), {"type": "PatchEmbedding", "name": "pe", "patch_size": 2, "dim": 5})
     assert kinds == {"pe_proj": "Conv2D", "pe": "Reshape"} and spec.output.out_shape == (6, 5)
 
@@ -188,6 +201,12 @@ def test_spec_yaml_keeps_the_composite():
     ((1, 4, 3), {"type": "TransitionBlock"}, "model[0].inputs: the 2x2 average pooling needs an image of at least 2 x 2"),
     ((2, 2, 3), {"type": "SeparableConv2D", "filters": 2, "kernel_size": 3},
      "model[0]: part separableconv2d1_depthwise (Conv2D): kernel larger than the padded input"),
+    ((8, 8, 3), {"type": "SqueezeExcite", "ratio": 0.5, "squeeze_units": 2},
+     "model[0].squeeze_units: give ratio or squeeze_units, not both"),
+    ((8, 8, 3), {"type": "InvertedResidual", "filters": 3, "kernel_size": 4},
+     "model[0].kernel_size: kernel_size must be odd (received 4)"),
+    ((8, 8, 3), {"type": "InvertedResidual", "filters": 3, "expansion": 0.1},
+     "model[0].expansion: expansion 0.1 of 3 channels leaves no hidden channel"),
     ((5,), {"type": "ClassToken"}, "model[0].inputs: ClassToken needs a (tokens, features) sequence"),
     ((5, 4), {"type": "SeparableConv2D", "filters": 2, "kernel_size": 3, "strides": 0},
      "model[0].strides"),

@@ -210,3 +210,17 @@ def fold_shift(st, node, x: T, xname: str, c: np.ndarray) -> T:
 
         n = rename(st, len(st.layers) - 1, name_hint(node))
     return T(n, x.shape, x.axes, x.perm)
+
+
+@handles("LRN", xnn="LRN", cf=True, notes="odd size (ONNX Runtime refuses even ones); alpha, beta, bias kept")
+def _lrn(st, node, ins, a):
+    x = need_tensor(st, node, ins[0])
+    _per_channel_view(st, node, x, "LRN")
+    size = int(a.get("size", 0))
+    if size <= 0 or size % 2 == 0:
+        err(st, node, f"LRN size {size}: xnn's LRN takes odd sizes (an even window is asymmetric, and frameworks "
+                       "disagree on which side gets the extra channel)")
+    fields = {"size": size, "alpha": f32(a.get("alpha", 1e-4)), "beta": f32(a.get("beta", 0.75)),
+              "bias": f32(a.get("bias", 1.0))}
+    y = add_layer(st, node, "LRN", fields, [base_of(x)])
+    return T(y.node, y.shape, x.axes, x.perm)

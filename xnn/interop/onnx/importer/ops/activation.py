@@ -56,7 +56,7 @@ def _softmax(st, node, ins, a):
     return keep_view(add_layer(st, node, "Activation", fields, [base_of(x)]), x)
 
 
-@handles("Dropout", xnn="Dropout", notes="rate kept; training_mode=0")
+@handles("Dropout", xnn="Dropout (SpatialDropout1D/2D: xnn's doc_string)", notes="rate kept; training_mode=0")
 def _dropout(st, node, ins, a):
     x = need_tensor(st, node, ins[0])
     rate = a.get("ratio", 0.5)
@@ -64,7 +64,11 @@ def _dropout(st, node, ins, a):
         rate = float(np.asarray(need_const(st, node, ins[1], "ratio")).reshape(()))
     if len(ins) > 2 and ins[2] is not None and bool(np.asarray(need_const(st, node, ins[2], "training_mode")).reshape(())):
         err(st, node, "training_mode=1 Dropout cannot be imported")
-    return keep_view(add_layer(st, node, "Dropout", {"rate": f32(rate)}, [base_of(x)]), x)
+    kind = "Dropout"
+    for k, dims in (("SpatialDropout1D", 1), ("SpatialDropout2D", 2)):  # xnn's export marks these
+        if node.doc_string.startswith(f"xnn {k}:") and len(x.shape) == dims + 1 and x.perm is None:
+            kind = k
+    return keep_view(add_layer(st, node, kind, {"rate": f32(rate)}, [base_of(x)]), x)
 
 
 @handles("Mul", xnn="Multiply (Activation silu / hard_swish for x * Sigmoid(x) / HardSigmoid(x))",

@@ -22,11 +22,11 @@ from ..errors import SpecError
 from . import registry
 from .layer import Layer, Param, Shape, ShapeError
 from .loader import check_tree, decode_utf8, loads_spec_text, read_spec_bytes
-from .sections import DataSpec, InputSpec, ParallelSpec, TrainSpec
+from .sections import DataSpec, InputSpec, ParallelSpec, SearchSpec, TrainSpec
 from .strict import model_bytes_errors, strict_value_errors
 
 SPEC_VERSION = 1
-_TOP = ("xnn", "name", "input", "model", "train", "data", "parallel")
+_TOP = ("xnn", "name", "input", "model", "train", "data", "parallel", "search")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 MAX_NAME_CHARS = 256  # the spec's name is printed in summaries and tables
 MAX_ERRORS = 100  # lines reported at once; a huge broken spec still ends in a readable report
@@ -356,12 +356,18 @@ def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> S
     train = section("train", TrainSpec)
     dspec = section("data", DataSpec)
     par = section("parallel", ParallelSpec)
+    search = section("search", SearchSpec) if data.get("search") is not None else None  # xnn tune
+    search_bad: list[str] = []
+    if search is not None:
+        from ..tune.space import dist_errors
+
+        search_bad = dist_errors(search)  # reported with the rest; its valid paths are checked below
     name = data.get("name", "model")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
         errors.append(f"name: must be a text of 1 to {MAX_NAME_CHARS} characters (received {_received(name)})")
     entries = _parse_layers(data.get("model"), errors, dtype)
     if inp is None or not entries:
-        raise _spec_error(errors, source)
+        raise _spec_error(errors + search_bad, source)
     # the graph is resolved even after field errors: a broken node stands in with what its
     # valid fields determine, so one run reports every independent mistake
     graph_ok = not errors
@@ -377,7 +383,7 @@ def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> S
         if graph_ok and isinstance(train.class_weights, list) and nodes and len(train.class_weights) != nodes[-1].out_shape[-1]:
             errors.append(f"train.class_weights: needs one weight per class ({nodes[-1].out_shape[-1]}) (received {len(train.class_weights)})")
     if errors:
-        raise _spec_error(errors, source)
+        raise _spec_error(errors + search_bad, source)
     layers = [e.layer for e in entries]
     raw = {
         "xnn": SPEC_VERSION,
@@ -393,6 +399,11 @@ def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> S
     from .checks import check_spec  # cross-section checks that need the graph
 
     errors = check_spec(spec)
+    if search is not None:  # each valid searched path at its bounds and choices
+        from ..tune.space import space_errors
+
+        errors = errors + search_bad + ([] if errors else space_errors(search, raw, data, spec.data_given))
+        raw["search"] = search.model_dump(mode="json")
     if errors:
         raise _spec_error(errors, source)
     return spec

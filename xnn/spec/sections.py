@@ -217,3 +217,36 @@ class ParallelSpec(_S):
     microbatches: PositiveInt = 1
     schedule: Literal["gpipe", "1f1b"] = "gpipe"
     timeout_s: PositiveInt = 60
+
+
+# ---------------------------------------------------------------- search (xnn tune; docs/tuning.md)
+class SearchPruner(_S):
+    """When ``xnn tune`` stops a trial early, judged on the per-epoch value of ``search.metric``."""
+
+    type: Literal["median", "hyperband", "none"] = "median"
+    startup_trials: Annotated[int, Field(ge=0)] = 5  # median: trials finished before any is pruned
+    warmup_epochs: Annotated[int, Field(ge=0)] = 0  # median: epochs of each trial never pruned
+    min_epochs: PositiveInt = 1  # hyperband: the smallest budget (epochs) of a bracket
+    reduction_factor: Annotated[int, Field(ge=2)] = 3  # hyperband
+
+
+class SearchSpec(_S):
+    """``search``: the options below, and any other key is a dotted spec path mapped to a
+    distribution (``{uniform|loguniform|int: [lo, hi]}``, ``{choice: [...]}``), checked by
+    :mod:`xnn.tune.space` (which never imports optuna)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    trials: PositiveInt = 20
+    metric: str = "val_loss"  # loss | val_loss | <metric> | val_<metric> of train.metrics
+    direction: Literal["minimize", "maximize"] | None = None  # default: minimize losses/errors, maximize the rest
+    sampler: Literal["tpe", "random"] = "tpe"
+    pruner: SearchPruner = Field(default_factory=SearchPruner)
+    seed: Annotated[int, Field(ge=0)] | None = None  # the sampler's; default train.seed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        if isinstance(v, dict) and isinstance(v.get("pruner"), str):
+            v = {**v, "pruner": {"type": v["pruner"]}}
+        return v

@@ -142,7 +142,7 @@ class TensorBoardSpec(_S):
     dir: Annotated[str, Field(min_length=1)]
     every: PositiveInt = 1  # optimizer steps between logged steps (step scalars, gradient and weight norms)
     histogram_every: PositiveInt | None = None  # optimizer steps between histograms; default: once per epoch
-    graph: bool = True  # the model graph, where the backend can trace it
+    graph: bool = False  # the model graph (torch: its tracer imports TensorFlow when installed, seconds)
 
 
 class TrainSpec(_S):

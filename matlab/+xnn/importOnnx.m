@@ -1,7 +1,8 @@
 function [net, ok] = importOnnx(file, model)
-%XNN.IMPORTONNX  Import an ONNX file written by `xnn export --format onnx` and compare it with the
-%   reference data of the same model's .mat file.
-%   [net, ok] = xnn.importOnnx('model.onnx', xnn.load('model.mat'))
+%XNN.IMPORTONNX  Import an ONNX file written by xnn and compare it with the reference data of the
+%   same model's .mat file; both come from one export:
+%     xnn export RUN --onnx model.onnx --mat model.mat     (in a shell)
+%     [net, ok] = xnn.importOnnx('model.onnx', xnn.load('model.mat'))
 %
 %   Needs MATLAB R2023b+ (importNetworkFromONNX) with Deep Learning Toolbox and the free support
 %   package "Deep Learning Toolbox Converter for ONNX Model Format". xnn's ONNX graphs take and

@@ -1,14 +1,19 @@
 function model = load(file)
-%XNN.LOAD  Read a model exported by xnn (xnn export --format mat) into a struct.
+%XNN.LOAD  Read a model .mat file written by xnn (`xnn export RUN --mat model.mat`) into a struct.
 %   model = xnn.load(file)
 %
 %   Plain M: runs on MATLAB R2019b+ and GNU Octave 7+ (needs jsondecode). No toolbox.
 %   The file must be MAT v7 (or v6); MATLAB also reads v7.3, Octave cannot.
+%   In Octave, call warning('off', 'Octave:shadowed-function') before addpath: +xnn/load.m and
+%   +xnn/save.m share the builtins' names (the package only calls them as xnn.load / xnn.save).
 %   model fields: every variable of docs/mat-format.md (xnn_format, spec_json, dtype,
-%   input_format, output_format, layers, ref_input, ref_output, ...) plus
+%   input_format, output_format, layers, ref_input, ref_output, preprocess when the file has
+%   it, ...) plus
 %     spec    the decoded spec (jsondecode of spec_json)
 %     file    the file read
 %   and, in each model.layers{i}: fields (decoded fields_json), export (decoded export_json).
+%   The model's output is the last entry of model.layers. Next: xnn.compare(model),
+%   xnn.predict(model, X [, 'preprocess', true]).
 if ~(ischar(file) && exist(file, 'file'))
   error('xnn:load', 'xnn.load: no such file: %s', char(file));
 end

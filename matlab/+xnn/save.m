@@ -5,11 +5,12 @@ function save(model, file)
 %
 %   Writes MAT v7 (save(...,'-v7')), the layout of docs/mat-format.md. Weights keep their
 %   MATLAB layouts (model.layers{i}.weights.<Name>) and must keep their shapes; the stored
-%   reference input/output are written unchanged (they describe the exported weights; run
-%   xnn.compare only on files written by xnn). Plain M: MATLAB R2019b+ and GNU Octave 7+.
+%   reference input/output and the run's preprocessing (model.preprocess) are written unchanged
+%   (the reference data describe the exported weights; run xnn.compare only on files written by
+%   xnn). Plain M: MATLAB R2019b+ and GNU Octave 7+.
 keep = {'xnn_format', 'xnn_version', 'created', 'spec_name', 'spec_json', 'dtype', 'input_shape', ...
         'input_dtype', 'input_format', 'output_format', 'ref_input', 'ref_output', ...
-        'ref_input_format', 'ref_output_format'};
+        'ref_input_format', 'ref_output_format', 'preprocess'};
 S = struct();
 for i = 1:numel(keep)
   if isfield(model, keep{i}), S.(keep{i}) = model.(keep{i}); end

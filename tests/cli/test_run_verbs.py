@@ -68,8 +68,9 @@ def test_predict_torch_backend_and_formats(cli, run_dir, tmp_path):
         elif suffix == ".npy":
             got = np.load(out, allow_pickle=False)
         elif suffix == ".mat":
-            m = scipy.io.loadmat(out)
-            got = m["outputs"]
+            m = scipy.io.loadmat(out)  # MATLAB's order, samples last (docs/mat-format.md, "Data files")
+            assert str(m["outputs_format"][0]) == "CB" and m["labels"].shape == (1, len(want))
+            got = m["outputs"].T
             np.testing.assert_array_equal(m["labels"].ravel(), want.argmax(-1))
         else:
             lines = out.read_text().splitlines()

@@ -228,10 +228,13 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def write_predictions(out: Path, outputs: np.ndarray, labels: np.ndarray | None, classes: list[str] | None) -> None:
+def write_predictions(out: Path, outputs: np.ndarray, labels: np.ndarray | None, classes: list[str] | None,
+                      spec=None) -> None:
     """Write predictions atomically by suffix: ``.npz`` (outputs, labels), ``.npy`` (outputs),
     ``.mat`` (outputs, labels), ``.csv`` (label[, class], output_0...; labels with more than one
-    value per sample, e.g. per pixel, as label_0... in row-major order)."""
+    value per sample, e.g. per pixel, as label_0... in row-major order). With ``spec``, a .mat file
+    holds them in MATLAB's order (samples last: outputs K x N, labels 1 x N, 0-based) with
+    ``outputs_format``/``labels_format`` (docs/mat-format.md, "Data files")."""
     from ..fileio import atomic_path, write_text
 
     suffix = out.suffix.lower()
@@ -246,6 +249,23 @@ def write_predictions(out: Path, outputs: np.ndarray, labels: np.ndarray | None,
         with atomic_path(out) as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, outputs, allow_pickle=False)
+    elif suffix == ".mat" and spec is not None:
+        import scipy.io
+
+        from ..interop.mat.data import formats, to_matlab
+
+        fmt = formats(spec)[1]
+        arrays = {}
+        if outputs.size:
+            arrays.update(outputs=to_matlab(outputs, fmt), outputs_format=fmt)
+        if labels is not None:
+            arrays.update(labels=to_matlab(labels.astype(np.float64), fmt, channel=labels.ndim == len(fmt) - 1),
+                          labels_format=fmt)
+        if classes:
+            arrays["classes"] = np.array([[str(c) for c in classes]], dtype=object)
+        with atomic_path(out) as tmp:
+            with open(tmp, "wb") as f:
+                scipy.io.savemat(f, arrays, long_field_names=True)
     elif suffix == ".mat":
         import scipy.io
 

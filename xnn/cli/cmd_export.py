@@ -1,11 +1,14 @@
-"""``xnn export RUN_DIR|SPEC --onnx model.onnx [--opset N | --target T] [--via torch|keras] [--mat model.mat]``.
+"""``xnn export RUN_DIR|SPEC --onnx model.onnx [--opset N | --target T] [--via torch|keras] [--mat model.mat] [--data test.mat]``.
 
 A run folder exports its trained weights (spec.yaml + weights.safetensors); a spec file alone
 exports its seeded initial weights. ``--via`` uses the framework's own ONNX exporter instead of
 xnn's direct writer (for comparison). ``--target onnxruntime|onnx2torch|matlab|tensorflow`` picks
 the opset that consumer reads and first reports, by layer, what it cannot read (nothing is written
 then). A run's fitted preprocessing goes into the ONNX metadata (``xnn_preprocess``), so that
-``xnn import`` restores it. Every file is written atomically.
+``xnn import`` restores it, and into the .mat file (the ``preprocess`` struct, applied by
+``xnn.predict(model, X, 'preprocess', true)``). ``--data`` writes the held-out test split (raw
+inputs before preprocessing, and targets) as a data .mat in MATLAB's order (H x W x C x N images,
+F x N features, with ``x_format``). Every file is written atomically.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from ..errors import FormatError, OutputError
 from ._common import add_set
 
 VERB = "export"
-HELP = "export a run or spec to ONNX (--onnx) and/or MATLAB .mat (--mat)"
+HELP = "export a run or spec to ONNX (--onnx) and/or MATLAB .mat (--mat); its test data to .mat (--data)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,7 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--via", choices=["torch", "keras"], default=None,
                    help="export through the framework's own ONNX exporter instead of xnn's writer")
     p.add_argument("--mat", metavar="FILE", help="write a MATLAB/Octave .mat file here")
-    p.add_argument("--force", action="store_true", help="replace existing --onnx/--mat files (never the run's own)")
+    p.add_argument("--data", metavar="FILE.mat", help="write the test split (raw inputs x, targets y) as a .mat file in "
+                   "MATLAB's order (H x W x C x N, F x N, ...; x_format says which), for xnn.predict")
+    p.add_argument("--force", action="store_true", help="replace existing --onnx/--mat/--data files (never the run's own)")
     add_set(p)
 
 
@@ -56,17 +61,20 @@ def load_source(source: str, overrides: list[str] | None = None):
 def run(args: argparse.Namespace) -> int:
     from ._common import check_output_file, protected_files
 
-    if not args.onnx and not args.mat:
-        raise FormatError("nothing to do: give --onnx FILE and/or --mat FILE")
+    if not args.onnx and not args.mat and not args.data:
+        raise FormatError("nothing to do: give --onnx FILE, --mat FILE and/or --data FILE.mat")
+    if args.data and Path(args.data).suffix.lower() != ".mat":
+        raise FormatError(f"--data {args.data}: the data file is a .mat file (FILE.mat)")
     if args.via and not args.onnx:
         raise FormatError("--via needs --onnx FILE")
     if args.target and (not args.onnx or args.via or args.opset is not None):
         raise FormatError("--target needs --onnx FILE, and neither --via nor --opset")
-    if args.onnx and args.mat and os.path.abspath(args.onnx) == os.path.abspath(args.mat):
-        raise OutputError(f"{args.onnx}: --onnx and --mat name the same file")
+    named = [os.path.abspath(t) for t in (args.onnx, args.mat, args.data) if t]
+    if len(set(named)) < len(named):
+        raise OutputError("--onnx, --mat and --data must name different files")
     src = Path(args.source)
     protected = protected_files(src if src.is_dir() else None, () if src.is_dir() else (src,))
-    for flag, target in (("--onnx", args.onnx), ("--mat", args.mat)):
+    for flag, target in (("--onnx", args.onnx), ("--mat", args.mat), ("--data", args.data)):
         if target:  # checked before any work, so a refusal changes nothing
             check_output_file(Path(target), force=args.force, protected=protected, flag=flag)
     spec, params, kind, run_dir = load_source(args.source, args.overrides)
@@ -98,8 +106,17 @@ def run(args: argparse.Namespace) -> int:
             from ..interop.mat import export_mat
         except ImportError:
             raise FormatError("--mat: .mat export is not available in this installation") from None
-        path = export_mat(spec, params, args.mat, compress=False)
-        print(f"wrote {path} (MATLAB .mat, {what} weights)")
+        pre = _preprocess(run_dir)
+        path = export_mat(spec, params, args.mat, compress=False, preprocess=pre)
+        print(f"wrote {path} (MATLAB .mat, {what} weights"
+              + (f"; preprocessing x: {pre['x']['method']}, y: {pre['y']['method']}" if pre else "") + ")")
+    if args.data:
+        from ..interop.mat.data import formats, split_arrays, write_data
+
+        x, y, classes = split_arrays(spec, "test")
+        path = write_data(args.data, spec, x, y, classes=classes)
+        print(f"wrote {path} ({len(x)} test samples of {spec.data.source}, raw; x is {formats(spec)[0]}, "
+              f"samples last)")
     return 0
 
 

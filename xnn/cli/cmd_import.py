@@ -47,11 +47,12 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(info['defaulted'])} (train.loss {loss}, data none)", file=sys.stderr)
     elif suffix == ".mat":
         try:
-            from ..interop.mat import import_mat
+            from ..interop.mat import import_mat_full
         except ImportError:
             raise FormatError(f"{src}: .mat import is not available in this installation") from None
-        spec_dict, params = import_mat(src)
+        spec_dict, params, info = import_mat_full(src)
         fmt = "mat"
+        preprocess = info["preprocess"]  # the run's fitted preprocessing, when the file holds it
     elif suffix == ".keras":  # read as data: no code from the file runs (xnn/interop/keras/archive.py)
         from ..interop.keras import import_keras
 

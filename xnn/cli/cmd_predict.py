@@ -1,5 +1,6 @@
 """``xnn predict RUN_DIR --data FILE [--out FILE] [--output logits|probabilities|labels]``: model
-outputs (and class labels) for a file of inputs, written atomically as .npz/.npy/.csv/.mat; never
+outputs (and class labels) for a file of inputs, written atomically as .npz/.npy/.csv/.mat (.mat in
+MATLAB's order: outputs K x N, labels 1 x N, 0-based, with outputs_format/labels_format); never
 over the input file. A file that still holds its targets (what ``evaluate --data`` reads) is
 accepted: the targets are ignored."""
 from __future__ import annotations
@@ -83,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
         if out.suffix.lower() == ".npy":
             write_predictions(out, labels, None, pre.classes)
         else:
-            write_predictions(out, np.zeros((len(labels), 0), z.dtype), labels, pre.classes)
+            write_predictions(out, np.zeros((len(labels), 0), z.dtype), labels, pre.classes, spec=spec)
     else:
-        write_predictions(out, z, labels, pre.classes)
+        write_predictions(out, z, labels, pre.classes, spec=spec)  # .mat: MATLAB's order, samples last
     what = "predictions" if args.output == "logits" else args.output
     print(f"wrote {len(z)} {what} to {out} (backend {backend})")
     return 0

@@ -382,9 +382,19 @@ def _read_mat(p: Path, options: dict, need_y: bool) -> RawData:
         arrays = _read_mat73(p, x_key, y_key, need_y)
     else:
         arrays = _read_mat5(p, x_key, y_key, need_y)
+    fmts = {f: arrays.pop(f"{f}_format") for f in ("x", "y") if f"{f}_format" in arrays}
     out = {}
     for field, a in arrays.items():
-        if axis == "last":
+        key = x_key if field == "x" else y_key
+        if field in fmts:  # the file says its order (xnn writes <key>_format): that rule, not sample_axis
+            from ..interop.mat.data import check_format, from_matlab
+
+            fmt = check_format(fmts[field], f"{p}: {key}_format")
+            if "sample_axis" in options and fmt.index("B") != (0 if axis == "first" else len(fmt) - 1):
+                raise DataError(f"{p}: {key}_format is {fmt!r} (samples on axis {fmt.index('B') + 1} of {len(fmt)}), "
+                                f"which data.options.sample_axis: {axis} contradicts; leave sample_axis out")
+            a = from_matlab(a, fmt, f"{p}: {key}")
+        elif axis == "last":
             a = np.moveaxis(a, -1, 0)
         out[field] = a
     y = out.get("y")
@@ -425,6 +435,12 @@ def _read_mat5(p: Path, x_key: str, y_key: str, need_y: bool) -> dict[str, np.nd
             what = {"function": "a function handle", "object": "a MATLAB object", "opaque": "a MATLAB object"}.get(cls, "an unknown MATLAB class")
             raise DataError(f"{p}: {name}: {what}; xnn reads numeric arrays only and refuses this file")
     want = []
+    for key, field in ((x_key, "x"), (y_key, "y")):  # the order the file states (xnn's data files)
+        shape, cls = classes.get(f"{key}_format", ((), None))
+        if cls is not None and (key in classes) and (field == "x" or need_y or y_key in classes):
+            if cls != "char" or int(np.prod(shape)) > 16:
+                raise DataError(f"{p}: {key}_format: must be a short char row such as 'SSCB' (a MATLAB {cls} {list(shape)})")
+            want.append((f"{key}_format", f"{field}_format"))
     for key, field, required in ((x_key, "x", True), (y_key, "y", need_y)):
         if key not in classes:
             if required:
@@ -449,6 +465,10 @@ def _read_mat5(p: Path, x_key: str, y_key: str, need_y: bool) -> dict[str, np.nd
     for key, field in want:
         if key not in m:
             raise DataError(f"{p}: {key}: could not be read")
+        if field.endswith("_format"):
+            v = np.asarray(m[key])
+            out[field] = "".join(str(c) for c in v.reshape(-1)) if v.dtype.kind == "U" else ""
+            continue
         a = np.asarray(m[key])
         if a.dtype.hasobject:
             raise DataError(f"{p}: {key}: holds MATLAB objects or cells; xnn reads numeric arrays only")
@@ -491,4 +511,13 @@ def _read_mat73(p: Path, x_key: str, y_key: str, need_y: bool) -> dict[str, np.n
             if a.dtype.kind not in "biuf":
                 raise DataError(f"{p}: {key}: not a numeric array (dtype {a.dtype})")
             out[field] = a.T  # HDF5 holds MATLAB's column-major arrays transposed
+            fk = f"{key}_format"
+            if fk in names:
+                fobj = h.child(None, fk, fk)
+                if not isinstance(fobj, h5py.Dataset) or h.matlab_class(fobj, fk) != "char" or fobj.size > 16:
+                    raise DataError(f"{p}: {fk}: must be a short char row such as 'SSCB'")
+                codes = np.asarray(h.read(fobj, fk)).reshape(-1)
+                if codes.dtype.kind not in "iu":
+                    raise DataError(f"{p}: {fk}: must be a short char row such as 'SSCB'")
+                out[f"{field}_format"] = "".join(chr(int(c)) for c in codes if 0 < int(c) < 128)
     return out

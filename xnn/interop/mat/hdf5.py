@@ -61,6 +61,9 @@ def _write(parent, name: str, v, refs, counter) -> None:
             _write(g, k, x, refs, counter)
         return
     a = np.asarray(v)
+    if a.dtype == object and a.size == 0:  # an empty cell: MATLAB_empty with its dims
+        _write_array(parent, name, a, "cell")
+        return
     if a.dtype == object:
         shape = a.shape if a.ndim >= 2 else (1, a.size)
         out = np.empty(shape[::-1], dtype=h5py.ref_dtype)

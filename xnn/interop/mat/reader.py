@@ -22,7 +22,7 @@ from .writer import FORMAT_VERSION
 MAX_MAT_BYTES = 8 * 2**30  # file size and total (inflated) data size
 KNOWN = ("xnn_format", "xnn_version", "saved_by", "created", "spec_name", "spec_json", "dtype",
          "input_shape", "input_dtype", "input_format", "output_format", "layers", "ref_input",
-         "ref_output", "ref_input_format", "ref_output_format")
+         "ref_output", "ref_input_format", "ref_output_format", "preprocess")
 _MI_MATRIX, _MI_COMPRESSED = 14, 15
 
 
@@ -443,6 +443,15 @@ def import_mat(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dic
     converted exactly from the MATLAB layouts (so weights changed in MATLAB/Octave come back).
     Raises FormatError naming the file and variable on any damaged, hostile or mismatched input.
     """
+    spec_dict, params, _ = import_mat_full(path, max_bytes=max_bytes)
+    return spec_dict, params
+
+
+def import_mat_full(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dict, dict[str, np.ndarray], dict]:
+    """:func:`import_mat` plus ``info``: ``info["preprocess"]`` is the file's ``preprocess`` struct
+    in the manifest's form (:meth:`xnn.data.Preprocess.to_dict`), checked against the spec (methods,
+    one finite shift/scale per channel), or None for a file without it (older files, or exported
+    from a spec rather than a run)."""
     from ...spec import from_dict
 
     p = Path(path)
@@ -507,6 +516,14 @@ def import_mat(path: str | Path, *, max_bytes: int = MAX_MAT_BYTES) -> tuple[dic
         canon = layouts.layout(node).from_mat(node, arrays, ctx)
         for k, a in canon.items():
             params[f"{node.name}.{k}"] = np.ascontiguousarray(a.reshape(node.params[k].shape)).astype(dtype)
+    info = {"preprocess": None}
+    if "preprocess" in v:
+        from .preprocess import from_mat
+
+        try:
+            info["preprocess"] = from_mat(v["preprocess"], spec, p)
+        except FormatError as e:
+            errors.extend(e.messages)
     if errors:
         raise FormatError(errors)
-    return spec.raw, params
+    return spec.raw, params, info

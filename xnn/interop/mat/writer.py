@@ -18,6 +18,10 @@ from . import layouts
 
 FORMAT_VERSION = 1
 V7_MAX_VAR_BYTES = 2**31  # MATLAB's documented per-variable limit of v7 files
+# xnn.compare's check (docs/mat-format.md, "Reference data"): a double-precision forward pass on
+# the stored numbers reproduces ref_output to ~1e-15, so the tolerance is far below any
+# semantic slip (leaving out BatchNorm's eps = 1e-5 moves outputs by ~eps / (2 var), ~5e-6)
+COMPARE_REL_TOL = 1e-10
 
 
 def _xnn_version() -> str:
@@ -49,11 +53,13 @@ def default_ref_input(spec, n: int, seed: int) -> np.ndarray:
 
 
 def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray | None = None,
-                    n_ref: int = 4, seed: int = 0) -> dict[str, object]:
+                    n_ref: int = 4, seed: int = 0, preprocess: dict | None = None) -> dict[str, object]:
     """The top-level .mat variables (see docs/mat-format.md), without writing anything.
 
     ``params`` are canonical ``<node>.<param>`` arrays; weights are stored in ``spec.train.dtype``
     and the reference output is computed in float64 from exactly those stored numbers.
+    ``preprocess``: a run's fitted preprocessing (``manifest.json`` ``preprocess``), written as the
+    ``preprocess`` struct; None writes no such variable (the file then says nothing about it).
     """
     from ...reference import forward
     from ...weights import check_params
@@ -93,6 +99,11 @@ def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray |
     ref_input = ref_input.astype(spec.input.dtype if is_int else dtype)
     ref_output = forward(spec, stored, ref_input, dtype="float64")
     in_fmt, out_fmt = ctx.formats["input"], ctx.formats[spec.output.name]
+    extra = {}
+    if preprocess is not None:
+        from .preprocess import to_mat
+
+        extra["preprocess"] = to_mat(preprocess, spec, ctx)
     return {
         "xnn_format": np.int32(FORMAT_VERSION),
         "xnn_version": _xnn_version(),
@@ -110,6 +121,7 @@ def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray |
         "ref_output": layouts.to_dlarray_order(np.asarray(ref_output, np.float64), out_fmt),
         "ref_input_format": in_fmt,
         "ref_output_format": out_fmt,
+        **extra,
     }
 
 
@@ -125,18 +137,20 @@ def _nbytes(v) -> int:
 
 def export_mat(spec, params: dict[str, np.ndarray], path: str | Path, *, compress: bool = False,
                ref_input: np.ndarray | None = None, n_ref: int = 4, seed: int = 0,
-               version: str = "auto") -> Path:
+               version: str = "auto", preprocess: dict | None = None) -> Path:
     """Write ``spec`` and canonical ``params`` to ``path`` for matlab/+xnn (MATLAB and Octave).
 
     ``ref_input``: a batch ``(N, *spec.input.shape)`` channels-last (default: ``n_ref`` seeded
     samples); it is stored in MATLAB dlarray order (e.g. H x W x C x N for ``SSCB``) with the
-    expected output of :func:`xnn.reference.forward`. ``version``: ``auto`` (v7, or v7.3 when a
+    expected output of :func:`xnn.reference.forward` (both in the model's input space, i.e. after
+    preprocessing). ``preprocess``: a run's fitted preprocessing (``manifest.json``), stored as the
+    ``preprocess`` struct for ``xnn.predict(..., 'preprocess', true)``. ``version``: ``auto`` (v7, or v7.3 when a
     variable exceeds 2 GiB), ``7`` or ``7.3``. Written atomically; returns the path.
     """
     if version not in ("auto", "7", "7.3"):
         raise ValueError(f"version must be 'auto', '7' or '7.3' (received {version!r})")
     path = Path(path)
-    variables = build_variables(spec, params, ref_input=ref_input, n_ref=n_ref, seed=seed)
+    variables = build_variables(spec, params, ref_input=ref_input, n_ref=n_ref, seed=seed, preprocess=preprocess)
     big = [k for k, v in variables.items() if _nbytes(v) > V7_MAX_VAR_BYTES]
     if version == "7" and big:
         raise FormatError(f"{path}: variable(s) {big} exceed the 2 GiB limit of MAT v7; use version='7.3'")

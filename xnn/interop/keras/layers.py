@@ -191,20 +191,25 @@ def conv(b, lay, xs):
     f = _conv_common(lay, nd, xs)
     use_bias = bool(lay.get("use_bias", True))
     w = _n_weights(lay, lay.weights(), 2 if use_bias else 1)
-    y = b.add(_lean({"type": lay.cls, "filters": lay.int("filters"), **f, "groups": lay.int("groups", 1),
+    groups = lay.int("groups", 1)
+    k = np.asarray(w[0])
+    if groups > 1 and k.ndim >= 3 and k.shape[-2] == 1 and k.shape[-1] % groups == 0:
+        # one group per input channel: xnn's Keras lowering holds it as a depthwise kernel (*k, C, M)
+        w = [k.reshape(*k.shape[:-2], groups, k.shape[-1] // groups), *w[1:]]
+    y = b.add(_lean({"type": lay.cls, "filters": lay.int("filters"), **f, "groups": groups,
                      "use_bias": use_bias}), xs, name=lay.xname, native=w)
     return with_activation(b, lay, y)
 
 
 def _depthwise_kernel(lay, k) -> tuple[np.ndarray, int, int]:
-    """Keras's depthwise kernel ``(*k, C, M)`` as a grouped Conv's Keras kernel ``(*k, 1, C*M)``:
-    output channel ``c*M + m`` is input channel ``c``'s ``m``-th filter (Keras's order and a
-    grouped conv's)."""
+    """Keras's depthwise kernel ``(*k, C, M)``, which xnn's Keras lowering of a Conv with
+    ``groups = C`` holds as it is: output channel ``c*M + m`` is input channel ``c``'s ``m``-th
+    filter (Keras's order and a grouped conv's)."""
     k = np.asarray(k)
     if k.ndim < 3:
         lay.fail(f"depthwise kernel of shape {list(k.shape)}")
     c, m = k.shape[-2], k.shape[-1]
-    return k.reshape(*k.shape[:-2], 1, c * m), c, m
+    return k, c, m
 
 
 @converts("DepthwiseConv1D", "DepthwiseConv2D")

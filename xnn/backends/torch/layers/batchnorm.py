@@ -31,10 +31,10 @@ class XBatchNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         move = self.channel_last and x.dim() >= 3
         if move:
-            x = x.movedim(-1, 1)
+            x = x.movedim(x.dim() - 1, 1)  # not -1: torch.onnx writes a negative perm ORT refuses
         y = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                          training=self.training and not self.frozen, momentum=self.momentum, eps=self.eps)
-        return y.movedim(1, -1) if move else y
+        return y.movedim(1, y.dim() - 1) if move else y
 
     def extra_repr(self) -> str:
         return f"{self.weight.numel()}, eps={self.eps}, momentum={self.momentum}, channel_last={self.channel_last}"

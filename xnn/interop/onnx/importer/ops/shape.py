@@ -1,5 +1,5 @@
-"""Flatten, Reshape, Transpose, Squeeze/Unsqueeze, Concat, Gather: views of xnn tensors, or Flatten,
-Reshape, Concatenate, Embedding layers."""
+"""Flatten, Reshape, Transpose, Squeeze/Unsqueeze, Concat, Gather, Slice: views of xnn tensors, or
+Flatten, Reshape, Concatenate, Embedding, Cropping1D/2D layers."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -144,3 +144,72 @@ def _gather(st, node, ins, a):
         err(st, node, "embedding indices must be the integer graph input")
     return add_layer(st, node, "Embedding", {"num_embeddings": int(w.shape[0]), "dim": int(w.shape[1])}, [base_of(idx)],
                 {"weight": w})
+
+
+_INT_MAX = 2**31 - 1  # exporters write INT_MAX / INT64_MAX for "to the end"
+
+
+def _slice_args(st, node, ins, a):
+    if st.opset >= 10:
+        starts = need_const(st, node, ins[1], "starts").astype(np.int64).reshape(-1).tolist()
+        ends = need_const(st, node, ins[2], "ends").astype(np.int64).reshape(-1).tolist()
+        axes = ins[3] if len(ins) > 3 and ins[3] is not None else None
+        axes = None if axes is None else need_const(st, node, axes, "axes").astype(np.int64).reshape(-1).tolist()
+        steps = ins[4] if len(ins) > 4 and ins[4] is not None else None
+        steps = [1] * len(starts) if steps is None else need_const(st, node, steps, "steps").astype(np.int64).reshape(-1).tolist()
+    else:
+        starts, ends = list(a.get("starts", [])), list(a.get("ends", []))
+        axes, steps = a.get("axes"), [1] * len(starts)
+    axes = list(range(len(starts))) if axes is None else list(axes)
+    if not (len(starts) == len(ends) == len(axes) == len(steps)):
+        err(st, node, f"starts {starts}, ends {ends}, axes {axes} and steps {steps} differ in length")
+    return [int(v) for v in starts], [int(v) for v in ends], [int(v) for v in axes], [int(v) for v in steps]
+
+
+@handles("Slice", xnn="Cropping1D/2D", notes="starts/ends as attributes; a crop of spatial axes")
+def _slice1(st, node, ins, a):
+    return _slice(st, node, ins, a)
+
+
+@handles("Slice", since=10, xnn="Cropping1D/2D", notes="a crop of spatial axes (step 1); other axes kept whole")
+def _slice(st, node, ins, a):
+    """A Slice of a computed tensor that keeps the batch, channel and unit axes whole and takes a
+    contiguous range of each spatial axis: Cropping1D/2D (the identity when it takes everything)."""
+    x = need_tensor(st, node, ins[0])
+    starts, ends, axes, steps = _slice_args(st, node, ins, a)
+    if x.perm is not None:
+        err(st, node, "slicing a permuted feature vector")
+    r = x.rank
+    nd = len(x.shape) - 1
+    crop = [(0, 0)] * nd
+    seen = set()
+    for b, e, ax, step in zip(starts, ends, axes, steps):
+        i = ax % r
+        if i in seen:
+            err(st, node, f"axis {ax} is sliced twice")
+        seen.add(i)
+        xa = x.axes[i]
+        if xa == 0:  # the batch: only a slice that keeps it whole
+            if step != 1 or not (b == 0 or b <= -_INT_MAX) or e < _INT_MAX:
+                err(st, node, "slicing the batch axis is not an xnn layer")
+            continue
+        n = 1 if xa is None else x.shape[xa - 1]
+        if step != 1:
+            err(st, node, f"a Slice with step {step} (a strided subsample) is not an xnn layer")
+        lo = min(max(b + n if b < 0 else b, 0), n)
+        hi = min(max(e + n if e < 0 else e, 0), n)
+        if hi <= lo:
+            err(st, node, f"the slice [{b}:{e}] of axis {ax} (size {n}) is empty")
+        if (lo, hi) == (0, n):
+            continue
+        if xa is None or xa == nd + 1:
+            err(st, node, f"slicing {'the channel axis' if xa else 'an inserted unit axis'} is not an xnn layer")
+        crop[xa - 1] = (lo, n - hi)
+    if all(c == (0, 0) for c in crop):
+        return x
+    if nd not in (1, 2):
+        err(st, node, f"cropping a tensor with {nd} spatial axes is not an xnn layer (Cropping1D/2D)")
+    from .conv import edge_field
+
+    y = add_layer(st, node, f"Cropping{nd}D", {"cropping": edge_field(crop)}, [base_of(x)])
+    return T(y.node, y.shape, x.axes)

@@ -144,8 +144,8 @@ def export_mat(spec, params: dict[str, np.ndarray], path: str | Path, *, compres
     samples); it is stored in MATLAB dlarray order (e.g. H x W x C x N for ``SSCB``) with the
     expected output of :func:`xnn.reference.forward` (both in the model's input space, i.e. after
     preprocessing). ``preprocess``: a run's fitted preprocessing (``manifest.json``), stored as the
-    ``preprocess`` struct for ``xnn.predict(..., 'preprocess', true)``. ``version``: ``auto`` (v7, or v7.3 when a
-    variable exceeds 2 GiB), ``7`` or ``7.3``. Written atomically; returns the path.
+    ``preprocess`` struct for ``xnn.predict(..., 'preprocess', true)``. ``version``: ``auto`` (v7,
+    or v7.3 when a variable exceeds 2 GiB), ``7`` or ``7.3``. Written atomically; returns the path.
     """
     if version not in ("auto", "7", "7.3"):
         raise ValueError(f"version must be 'auto', '7' or '7.3' (received {version!r})")

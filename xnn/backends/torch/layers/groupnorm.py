@@ -14,8 +14,10 @@ class XGroupNorm(nn.GroupNorm):
         self.channel_last = channel_last
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channel_last and x.dim() >= 3:
-            return super().forward(x.movedim(-1, 1)).movedim(1, -1)
+        r = x.dim()
+        if self.channel_last and r >= 3:  # permute, not movedim: torch's ONNX exporter mis-shapes movedim here
+            y = super().forward(x.permute(0, r - 1, *range(1, r - 1)))
+            return y.permute(0, *range(2, r), 1)
         return super().forward(x)
 
     def extra_repr(self) -> str:

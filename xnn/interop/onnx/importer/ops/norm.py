@@ -125,27 +125,20 @@ def _instance_norm(st, node, ins, a):
     return T(y.node, y.shape, x.axes, x.perm)
 
 
-def _group_normalization(per_group: bool):
-    def h(st, node, ins, a):
-        x = need_tensor(st, node, ins[0])
-        _per_channel_view(st, node, x, "GroupNormalization")
-        g = int(a.get("num_groups", 0))
-        c = x.shape[-1]
-        if g <= 0 or c % g:
-            err(st, node, f"num_groups={g} does not divide the {c} channels")
-        scale = np.asarray(need_const(st, node, ins[1], "scale"), np.float64).reshape(-1)
-        bias = np.asarray(need_const(st, node, ins[2], "bias"), np.float64).reshape(-1)
-        if per_group:  # opset 18 (deprecated in 21): one scale and bias per group
-            scale, bias = np.repeat(np.broadcast_to(scale, (g,)), c // g), np.repeat(np.broadcast_to(bias, (g,)), c // g)
-        y = _group_norm(st, node, x, g, a.get("epsilon", 1e-5), scale, bias)
-        return T(y.node, y.shape, x.axes, x.perm)
-    return h
-
-
-handles("GroupNormalization", since=18, xnn="GroupNorm", cf=True, notes="scale, bias per group")(
-    _group_normalization(True))
-handles("GroupNormalization", since=21, xnn="GroupNorm", cf=True, notes="scale, bias per channel")(
-    _group_normalization(False))
+@handles("GroupNormalization", since=21, xnn="GroupNorm", cf=True,
+         notes="scale, bias per channel (GroupNormalization-18's per-group form is deprecated: onnx's checker "
+               "refuses it when the file is read)")
+def _group_normalization(st, node, ins, a):
+    x = need_tensor(st, node, ins[0])
+    _per_channel_view(st, node, x, "GroupNormalization")
+    g = int(a.get("num_groups", 0))
+    c = x.shape[-1]
+    if g <= 0 or c % g:
+        err(st, node, f"num_groups={g} does not divide the {c} channels")
+    scale = np.asarray(need_const(st, node, ins[1], "scale"), np.float64).reshape(-1)
+    bias = np.asarray(need_const(st, node, ins[2], "bias"), np.float64).reshape(-1)
+    y = _group_norm(st, node, x, g, a.get("epsilon", 1e-5), scale, bias)
+    return T(y.node, y.shape, x.axes, x.perm)
 
 
 def _foldable_norm(st, x: T) -> dict | None:

@@ -1,7 +1,8 @@
 % matlab_compare.m - check an xnn model in MATLAB or GNU Octave, end to end.
 %
-%   In a shell, with xnn installed:
-%     xnn export RUN --mat model.mat
+%   In a shell, with xnn installed (a spec's initial weights here; a trained run exports the same
+%   way, with its preprocessing: xnn export RUN --mat model.mat):
+%     xnn export examples/iris_mlp.yaml --mat model.mat
 %   then in MATLAB (R2019b+) or Octave (7+), from any folder:
 %     file = fullfile(pwd, 'model.mat');          % absolute: run() changes folder while it runs
 %     run('<xnn checkout>/examples/matlab_compare.m')

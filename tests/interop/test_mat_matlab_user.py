@@ -428,3 +428,21 @@ def test_octave_matlab_compare_example_from_another_folder(tmp_path):
     assert _octave_line(out)[0] == str(elsewhere)  # run() went back to the caller's folder
     err = _octave_line(out, "XNNERR")[0]
     assert "no file model.mat" in err and "absolute path" in err, err
+
+
+# ------------------------------------------------------------------ the format page
+def test_mat_format_page_has_an_entry_for_every_kind():
+    """docs/mat-format.md states each layer's fields and forward semantics for a reader of the
+    file: every registered kind has a short entry under "Layer semantics" (composites, which a
+    file never holds, are listed as such). A new kind needs its entry there."""
+    import re
+
+    from xnn.spec import layers
+
+    text = (ROOT / "docs" / "mat-format.md").read_text()
+    section = text[text.index("## Layer semantics"):text.index("## Weight layouts")]
+    heads = " ".join(re.findall(r"^### (.+)$", section, re.M))
+    composites = section[section.index("**Composites**"):]
+    missing = [k for k, c in sorted(layers().items())
+               if not re.search(rf"\b{k}\b", composites if hasattr(c, "expand") else heads)]
+    assert not missing, f"docs/mat-format.md, Layer semantics: no entry for {missing}"

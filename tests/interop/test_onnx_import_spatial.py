@@ -318,7 +318,7 @@ def test_global_max_pool_and_reduce_max(tmp_path):
     conv, w = _conv(3, 4)
     nodes = [conv, helper.make_node("GlobalMaxPool", ["c"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
              helper.make_node("Gemm", ["f", "fw"], ["y"], transB=1)]
-    sd = _check(_model(tmp_path / "g.onnx", nodes, [3, 5, 4], [w, ("fw", _f(2, 4))]), [3, 5, 4],
+    _check(_model(tmp_path / "g.onnx", nodes, [3, 5, 4], [w, ("fw", _f(2, 4))]), [3, 5, 4],
                 ["Conv2D", "GlobalMaxPool2D", "Dense"])
     nodes = [conv, helper.make_node("ReduceMax", ["c"], ["y"], axes=[2, 3], keepdims=0)]
     _check(_model(tmp_path / "rm.onnx", nodes, [3, 5, 4], [w], opset=13), [3, 5, 4], ["Conv2D", "GlobalMaxPool2D"])

@@ -108,7 +108,7 @@ class _ConvTransposeBase(Layer):
         return k, s, d, op, crops(self.padding, op, in_shape[:nd], k, s, d)
 
     def _out(self, shape):
-        k, s, d, op, cut = self.geometry(shape)
+        k, s, d, _, cut = self.geometry(shape)
         return [full_len(shape[i], k[i], s[i], d[i]) - lo - hi for i, (lo, hi) in enumerate(cut)]
 
     def infer(self, in_shapes):
@@ -147,5 +147,5 @@ class _ConvTransposeBase(Layer):
         return p
 
     def forward(self, p, xs, training=False):
-        k, s, d, op, cut = self.geometry(xs[0].shape[1:])
+        _, s, d, _, cut = self.geometry(xs[0].shape[1:])
         return conv_transpose(xs[0], p["weight"], p.get("bias"), s, d, cut, self.groups)

@@ -8,7 +8,6 @@ total or a stride above the kernel. 'same' with an odd total cuts one more cell 
 at the start, which torch's symmetric ``padding`` cannot: there the module runs with
 ``padding=0``, cuts with ``F.pad`` (negative pads) and adds the bias afterwards.
 """
-import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -72,5 +71,5 @@ class _ConvTransposeT(TorchLowering):
 
     def build(self, node, ctx):
         L = node.layer
-        k, s, d, op, cut = L.geometry(node.in_shapes[0])
+        k, s, d, _, cut = L.geometry(node.in_shapes[0])
         return self.cls(node.in_shapes[0][-1], L, k, s, d, cut)

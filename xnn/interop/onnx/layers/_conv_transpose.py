@@ -16,7 +16,7 @@ class _ConvTransposeX(OnnxMapping):
 
     def emit(self, node, g, xs, params, layout):
         L = node.layer
-        k, s, d, op, cut = L.geometry(node.in_shapes[0])
+        k, s, d, _, cut = L.geometry(node.in_shapes[0])
         ins = [xs[0], g.init(f"{node.name}.weight", params["weight"])]
         if "bias" in params:
             ins.append(g.init(f"{node.name}.bias", params["bias"]))

@@ -31,6 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="cpu | cuda | cuda:N (overrides train.device)")
     p.add_argument("--compile", action="store_true",
                    help="compiled train step: torch.compile / XLA jit_compile (shorthand for --set train.compile=true)")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="write TensorBoard event files to DIR (sets train.tensorboard.dir; tags: docs/experiments.md)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
 
@@ -45,6 +47,14 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
     if getattr(args, "compile", False):
         sets.append("train.compile=true")
     return sets
+
+
+def with_tensorboard(spec, logdir: str | None):
+    """``--tensorboard DIR``: ``train.tensorboard.dir`` set to DIR (the section's other fields kept)."""
+    if not logdir:
+        return spec
+    tb = spec.train.tensorboard
+    return spec.with_overrides({"train.tensorboard": {**(tb.model_dump() if tb is not None else {}), "dir": str(logdir)}})
 
 
 def fit_spec(spec, backend: str, out: Path, resume: bool = False, progress: bool = True, force: bool = False,
@@ -63,7 +73,7 @@ def history_line(h: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = load_spec_cli(args.spec, overrides_of(args))
+    spec = with_tensorboard(load_spec_cli(args.spec, overrides_of(args)), getattr(args, "tensorboard", None))
     require_data(spec, "xnn train")
     if spec.train.device != "cpu":  # one line now, not a traceback or a silent CPU run later
         from ._common import check_device

@@ -55,6 +55,10 @@ class Engine(Protocol):
     def barrier(self) -> None: ...
     def close(self) -> None: ...
 
+    # optional (logging, :mod:`xnn.train.tensorboard`); EngineBase's defaults keep no gradients
+    def want_gradients(self) -> None: ...  # keep the gradients of the next train_step
+    def last_gradients(self) -> dict[str, np.ndarray] | None: ...  # canonical, before clipping; read once
+
 
 def batch_metrics(spec, outputs: np.ndarray | None, y: np.ndarray) -> dict[str, float]:
     """Training metrics (``train.metrics``) of one batch from its outputs (means over samples)."""
@@ -82,6 +86,12 @@ class EngineBase:
     def close(self) -> None:
         pass
 
+    def want_gradients(self) -> None:
+        pass
+
+    def last_gradients(self) -> dict[str, np.ndarray] | None:
+        return None
+
 
 class LocalEngine(EngineBase):
     """The world-1 engine: one backend ``Trainer`` on whole batches in this process."""
@@ -100,6 +110,16 @@ class LocalEngine(EngineBase):
 
     def lr(self) -> float:
         return float(self.trainer.lr())
+
+    def want_gradients(self) -> None:
+        """The next ``train_step`` keeps its gradients (before clipping) for :meth:`last_gradients`."""
+        self.trainer.keep_grads = True
+
+    def last_gradients(self) -> dict[str, np.ndarray] | None:
+        """``<node>.<param>`` -> gradient (canonical layout, float64) of the latest step that
+        :meth:`want_gradients` armed; None otherwise."""
+        get = getattr(self.trainer, "last_gradients", None)
+        return get() if get is not None else None
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return self.trainer.evaluate(x, y)

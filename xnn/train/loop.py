@@ -233,6 +233,8 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
 
     st = {"epoch": 0, "batch": 0, "history": [], "accum": None,
           "es": {"best": None, "best_epoch": None, "wait": 0}, "stopped_early": False}
+    if t.tensorboard is not None:  # per-epoch gradient/weight norms (diagnostics.json), resumable
+        st.update(diag={"epochs": []}, diag_acc=None)
     best_params = None
     last_ck: Path | None = None
     if resume:
@@ -294,8 +296,15 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
 
     prog = _Progress(progress, t.epochs, steps_per_epoch)
     done = False
+    tlog = None
     t0 = time.perf_counter()
     try:
+        if t.tensorboard is not None:
+            from .engine import LocalEngine
+            from .tensorboard import Logger
+
+            tlog = Logger(t.tensorboard, spec, engine, run_dir, lead, st, steps_per_epoch, backend,
+                          model=engine.model if isinstance(engine, LocalEngine) else None)
         with _Interrupt() as intr:
             for epoch in range(st["epoch"], t.epochs):
                 acc = st["accum"] or {"n": 0, "loss": 0.0, **{m: 0.0 for m in metrics}}
@@ -303,9 +312,14 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                 for bi, (xb, yb) in enumerate(batches(epoch)):
                     if bi < st["batch"]:
                         continue  # resumed inside this epoch: these batches are done
-                    account(_step(engine, xb, yb, epoch, bi, last_ck), acc, epoch, bi)
-                    st["batch"], st["accum"] = bi + 1, acc
                     position = epoch * steps_per_epoch + bi + 1
+                    if tlog is not None:
+                        tlog.want_grads(position)
+                    settled = _step(engine, xb, yb, epoch, bi, last_ck)
+                    account(settled, acc, epoch, bi)
+                    if tlog is not None:
+                        tlog.after_step(settled, position)
+                    st["batch"], st["accum"] = bi + 1, acc
                     if callback is not None:
                         callback({"epoch": epoch + 1, "batch": bi + 1, "step": position,
                                   "loss": acc["loss"] / max(acc["n"], 1)})
@@ -337,6 +351,8 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                         f"training stopped, last good checkpoint: {last_ck if last_ck else 'none'}")
                 st["history"].append(row)
                 st["epoch"], st["batch"], st["accum"] = epoch + 1, 0, None
+                if tlog is not None:
+                    tlog.end_epoch(row, epoch + 1)  # before the checkpoint: its state holds the record
                 stop = False
                 if es is not None:
                     v = row.get(monitor)
@@ -368,6 +384,8 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         if test is not None and not _finite(test.get("loss", 0.0)):
             raise TrainingError(f"test loss is {test['loss']} at the end of training: the weights are not usable; "
                                 f"last good checkpoint: {last_ck if last_ck else 'none'}")
+        if tlog is not None:
+            tlog.end(test)
     except TrainingError as e:
         if run_dir is not None and lead:
             R.write_run_files(run_dir, metrics={"history": st["history"], "status": "failed"})
@@ -383,6 +401,8 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
         raise
     finally:
         prog.close()
+        if tlog is not None:
+            tlog.close()
         if own_engine:
             engine.close()
 

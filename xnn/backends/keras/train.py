@@ -83,6 +83,15 @@ def clip_by_global_norm(grads: list, max_norm: float) -> list:
     return [g * tf.cast(coef, g.dtype) for g in grads]
 
 
+def graph_def(model, spec) -> bytes:
+    """The model's inference graph (a ``tf.function`` traced for a batch of any size) as a
+    serialized TensorBoard ``GraphDef``."""
+    dt = {"int64": tf.int64, "int32": tf.int32}.get(spec.input.dtype) or model.inputs[0].dtype
+    fn = tf.function(lambda x: model(x, training=False))
+    g = fn.get_concrete_function(tf.TensorSpec([None, *spec.input_shape], dt)).graph
+    return g.as_graph_def().SerializeToString()
+
+
 class Trainer(TrainerBase):
     """One xnn optimizer step at a time on a compiled ``keras.Model`` (same API as torch's)."""
 
@@ -95,7 +104,7 @@ class Trainer(TrainerBase):
         self.step = 0
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
         info = param_info(spec)
-        low = lowerings()
+        low = self._low = lowerings()
         # Frozen nodes: their variables leave the trainable list and the layer runs in inference
         # mode (Keras's trainable=False semantics; torch puts the module in eval()).
         for n in frozen_nodes(spec):
@@ -126,7 +135,12 @@ class Trainer(TrainerBase):
             self.optimizer.build(self._vars)
         self.jit = bool(getattr(self.train, "compile", False))
         self._compiled = None  # traced on the first step (its signature needs the batch's dtypes)
+        self._compiled_g = None  # the same step also returning the gradients (steps that log them)
+        self._dtypes = None
         self._lr_cache: tuple[float, object] | None = None
+        # gradients kept for logging (xnn.train.tensorboard): only on steps that asked for them
+        self.keep_grads = False
+        self._grads: list[np.ndarray] | None = None
 
     # ------------------------------------------------------------------ steps
     def replica_step(self, x, y, lr):
@@ -140,6 +154,17 @@ class Trainer(TrainerBase):
         if self._vars:
             self.apply_gradients(tape.gradient(loss, self._vars), lr)
         return loss, out
+
+    def _replica_step_grads(self, x, y, lr):
+        """:meth:`replica_step` that also returns the gradients before clipping (missing ones as
+        zeros): ``(loss, outputs, grads)``; traced separately, used only on steps that log them."""
+        with tf.GradientTape() as tape:
+            out = self.model(x, training=True)
+            loss = tf_loss(self.train.loss, out, y, self.class_weights)
+        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                 for g, v in zip(tape.gradient(loss, self._vars), self._vars)]
+        self.apply_gradients(grads, lr)
+        return loss, out, grads
 
     @property
     def trainable(self) -> list:
@@ -180,35 +205,76 @@ class Trainer(TrainerBase):
             self._lr_cache = (lr, tf.constant(lr, tf.float64))
         return self._lr_cache[1]
 
-    def _make_step(self, xt, yt, jit: bool):
+    def _make_step(self, xt, yt, jit: bool, grads: bool = False):
         """The traced step, with the batch dimension unknown in its signature: one trace serves
         every batch size (the last partial batch of an epoch does not trace again)."""
         sig = [tf.TensorSpec([None, *xt.shape[1:]], xt.dtype), tf.TensorSpec([None, *yt.shape[1:]], yt.dtype),
                tf.TensorSpec([], tf.float64)]
-        return tf.function(self.replica_step, input_signature=sig, jit_compile=jit, reduce_retracing=True)
+        fn = self._replica_step_grads if grads else self.replica_step
+        return tf.function(fn, input_signature=sig, jit_compile=jit, reduce_retracing=True)
+
+    def _step_fn(self, xt, yt, grads: bool):
+        if grads:
+            if self._compiled_g is None:
+                self._compiled_g = self._make_step(xt, yt, self.jit, grads=True)
+            return self._compiled_g
+        if self._compiled is None:
+            self._compiled = self._make_step(xt, yt, self.jit)
+        return self._compiled
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One optimizer step on batch ``(x, y)`` in training mode; returns the batch loss."""
         xt, yt = self._tensors(x, y)
         lr = self._lr_tensor()
-        if self._compiled is None:
-            self._compiled = self._make_step(xt, yt, self.jit)
+        keep = bool(self.keep_grads and self._vars)
+        self.keep_grads = False
+        if self._dtypes is None:
             self._dtypes = (xt.dtype, yt.dtype)
         if (xt.dtype, yt.dtype) != self._dtypes:  # e.g. int32 token ids after int64 ones
             xt, yt = tf.cast(xt, self._dtypes[0]), tf.cast(yt, self._dtypes[1])
         try:
-            loss, out = self._compiled(xt, yt, lr)
+            res = self._step_fn(xt, yt, keep)(xt, yt, lr)
         except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError, tf.errors.InternalError) as e:
             if not self.jit or "XLA" not in str(e) and "xla" not in str(e):
                 raise
             warnings.warn(f"train.compile: XLA cannot compile this model's train step on this device, running it "
                           f"uncompiled ({str(e).strip().splitlines()[0][:200]})", RuntimeWarning, stacklevel=2)
             self.jit = False
-            self._compiled = self._make_step(xt, yt, False)
-            loss, out = self._compiled(xt, yt, lr)
+            self._compiled = self._compiled_g = None
+            res = self._step_fn(xt, yt, keep)(xt, yt, lr)
+        if keep:
+            loss, out, grads = res
+            self._grads = [np.asarray(g.numpy(), np.float64) for g in grads]
+        else:
+            loss, out = res
         self.step += 1
         self._keep_output(out)
         return float(loss)
+
+    def last_gradients(self) -> dict[str, np.ndarray] | None:
+        """The gradients of the latest step that had ``keep_grads`` set, before clipping, as
+        ``<node>.<param>`` -> float64 arrays in the canonical layout (trainable params only); None
+        when that step kept none. Read once: the next call returns None."""
+        grads, self._grads = self._grads, None
+        if grads is None:
+            return None
+        low = self._low
+        nodes: dict[str, tuple] = {}  # node -> (node, layer weight index -> var index)
+        for node, j, vi in self._map.values():
+            nodes.setdefault(node.name, (node, {}))[1][j] = vi
+        conv = {}
+        for name, (node, natives) in nodes.items():
+            ws = [np.zeros(tuple(w.shape)) for w in self.model.get_layer(name).weights]
+            for j, vi in natives.items():
+                ws[j] = grads[vi]
+            conv[name] = low[node.kind].from_native(node, ws)  # one layout conversion per node
+        return {canon: np.asarray(conv[node.name][canon.split(".", 1)[1]], np.float64)
+                for canon, (node, _, _) in self._map.items()}
+
+    def last_grad_norms(self) -> dict[str, float] | None:
+        """L2 norm of each canonical gradient of :meth:`last_gradients` (same one-shot rule)."""
+        g = self.last_gradients()
+        return None if g is None else {k: float(np.sqrt(np.sum(v * v))) for k, v in g.items()}
 
     def _to_numpy(self, t) -> np.ndarray:
         return t.numpy()

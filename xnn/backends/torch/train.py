@@ -67,6 +67,30 @@ def torch_loss(loss_spec, out: torch.Tensor, y: torch.Tensor, class_weights: tor
     raise ValueError(f"unknown loss {t!r}")
 
 
+def graph_def(model, spec) -> bytes:
+    """The compiled module's graph as a serialized TensorBoard ``GraphDef`` (traced with torch.jit
+    on a batch of two zero inputs by ``torch.utils.tensorboard``, whose import loads TensorFlow
+    when it is installed: ``train.tensorboard.graph`` is off by default)."""
+    import warnings
+
+    from torch.utils.tensorboard._pytorch_graph import graph
+
+    x = torch.zeros((2, *spec.input_shape), dtype=_input_dtype(spec, model), device=model.xnn_device)
+    was = model.training
+    model.eval()
+    try:
+        with warnings.catch_warnings():  # torch.jit.trace is deprecated; it is what this tracer uses
+            warnings.simplefilter("ignore", DeprecationWarning)
+            g, _ = graph(model, (x,))
+    finally:
+        model.train(was)
+    return g.SerializeToString()
+
+
+def _input_dtype(spec, model):
+    return torch.int64 if spec.input.dtype in ("int64", "int32") else model.xnn_dtype
+
+
 class Trainer(TrainerBase):
     """One xnn optimizer step at a time on a compiled ``XnnModule``.
 
@@ -89,7 +113,7 @@ class Trainer(TrainerBase):
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float64)
         self._cw = None if class_weights is None else torch.as_tensor(self.class_weights, dtype=tdt, device=self.device)
         info = param_info(spec)
-        low = lowerings()
+        low = self._low = lowerings()
         self._frozen_mods = [model.layers[n] for n in frozen_nodes(spec) if n in model.layers]
         # canonical param -> (node, native name, torch Parameter); trainable ones only
         self._params: dict[str, tuple] = {}
@@ -123,6 +147,9 @@ class Trainer(TrainerBase):
         # with it by AOTAutograd); the optimizer step stays eager. Made on the first step.
         self._compile = bool(getattr(self.train, "compile", False))
         self._fwd_loss = None
+        # gradients kept for logging (xnn.train.tensorboard): only on steps that asked for them
+        self.keep_grads = False
+        self._grads: dict[int, np.ndarray] | None = None
         lr = lr_at(self.train, 0, self.steps_per_epoch)
         if not groups:  # everything frozen: steps are no-ops but counted
             self.optimizer = None
@@ -234,9 +261,38 @@ class Trainer(TrainerBase):
         out, loss = self._compiled_forward_loss(xt, yt) if self._compile else self._forward_loss(xt, yt)
         if self.optimizer is not None:
             loss.backward()
+            if self.keep_grads:  # before clipping (in place) and the update
+                self._grads = {id(p): (np.zeros(tuple(p.shape)) if p.grad is None else
+                                       p.grad.detach().cpu().numpy().astype(np.float64))
+                               for p in self._trainable}
+        self.keep_grads = False
         self.apply_step()
         self._keep_output(out)  # detached and copied lazily by last_output
         return loss.item()
+
+    def last_gradients(self) -> dict[str, np.ndarray] | None:
+        """The gradients of the latest step that had ``keep_grads`` set, before clipping, as
+        ``<node>.<param>`` -> float64 arrays in the canonical layout (trainable params only); None
+        when that step kept none. Read once: the next call returns None."""
+        grads, self._grads = self._grads, None
+        if grads is None:
+            return None
+        low = self._low
+        nodes: dict[str, tuple] = {}  # node -> (node, native name -> id of its tensor)
+        for node, pname, prm in self._params.values():
+            nodes.setdefault(node.name, (node, {}))[1][pname] = id(prm)
+        conv = {}
+        for name, (node, natives) in nodes.items():
+            sd = {k: np.zeros(tuple(v.shape)) for k, v in self.model.layers[name].state_dict().items()}
+            sd.update({pname: grads[pid] for pname, pid in natives.items()})
+            conv[name] = low[node.kind].from_native(node, sd)  # one layout conversion per node
+        return {canon: np.asarray(conv[node.name][canon.split(".", 1)[1]], np.float64)
+                for canon, (node, _, _) in self._params.items()}
+
+    def last_grad_norms(self) -> dict[str, float] | None:
+        """L2 norm of each canonical gradient of :meth:`last_gradients` (same one-shot rule)."""
+        g = self.last_gradients()
+        return None if g is None else {k: float(np.sqrt(np.sum(v * v))) for k, v in g.items()}
 
     def _to_numpy(self, t) -> np.ndarray:
         return t.detach().cpu().numpy()

@@ -130,6 +130,9 @@ def quantize_run(run_dir: str | Path, mode: str, out: str | Path | None = None, 
                 "calibration_samples": int(len(calib)) if calib is not None else 0,
                 "from_run": str(run_dir.resolve())}
         _finish(q_tmp, fp, out, info)
+        import onnx
+
+        ops = {n.op_type for n in onnx.load(str(out), load_external_data=False).graph.node}
         rep = M.compare(spec, fp, out, *ds.test, labels=("float32", f"int8 {mode}"), batch=batch,
                         repeats=repeats, threads=threads)
     rep.update({"kind": "quantize", "run": str(run_dir), "out": str(out), "quantization": info, "notes": notes})
@@ -138,4 +141,7 @@ def quantize_run(run_dir: str | Path, mode: str, out: str | Path | None = None, 
         rep["notes"].append(f"int8 {mode} is {tb / ta:.2f}x SLOWER than float32 here; common for small models on "
                             f"CPU, where the (de)quantize steps and int8 kernels' fixed costs outweigh the "
                             f"multiply-adds saved")
+    if mode == "dynamic" and "ConvInteger" in ops:
+        rep["notes"].append("dynamic quantization turns convolutions into ConvInteger, which ONNX Runtime's CPU "
+                            "provider runs without an optimised kernel; for CNNs prefer --quantize static")
     return rep

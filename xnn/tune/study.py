@@ -38,7 +38,7 @@ from .space import Dim, apply_values, dims_of, direction_of, resolve_path
 
 TUNE_FILE = "tune.json"
 HEARTBEAT_S = 10  # a RUNNING trial whose process died is marked FAIL after GRACE_S without a beat
-GRACE_S = 60
+GRACE_S = 30
 
 
 class TrialFailed(Exception):

@@ -437,7 +437,7 @@ def _read_mat5(p: Path, x_key: str, y_key: str, need_y: bool) -> dict[str, np.nd
     want = []
     for key, field in ((x_key, "x"), (y_key, "y")):  # the order the file states (xnn's data files)
         shape, cls = classes.get(f"{key}_format", ((), None))
-        if cls is not None and (key in classes) and (field == "x" or need_y or y_key in classes):
+        if cls is not None and key in classes:
             if cls != "char" or int(np.prod(shape)) > 16:
                 raise DataError(f"{p}: {key}_format: must be a short char row such as 'SSCB' (a MATLAB {cls} {list(shape)})")
             want.append((f"{key}_format", f"{field}_format"))

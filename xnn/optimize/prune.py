@@ -133,6 +133,15 @@ class MaskedEngine(EngineBase):
     def share(self, obj):
         return self.inner.share(obj)
 
+    def want_gradients(self):  # logging (train.tensorboard): the wrapped engine's gradients
+        f = getattr(self.inner, "want_gradients", None)
+        if f is not None:
+            f()
+
+    def last_gradients(self):
+        f = getattr(self.inner, "last_gradients", None)
+        return f() if f is not None else None
+
     def barrier(self):
         self.inner.barrier()
 

@@ -73,13 +73,13 @@ def test_search_section_is_checked_one_line_per_problem():
         "search.model.hidden.units.int: inverted bounds: lo 16 > hi 4",
         "search.train.optimizer.lr.loguniform: lo must be > 0 on a log scale (received 0)",
         "search.model[1].fn.choice: empty: list at least one value",
-        "search.train.optimizer.momentum.lg: unknown key (did you mean 'log'?); a distribution has one of "
-        "['uniform', 'loguniform', 'int', 'choice'] (and step, log)",
-        "search.trails: unknown option (did you mean 'trials'?); options are ['trials', 'metric', 'direction', "
+        ("search.train.optimizer.momentum.lg: unknown key (did you mean 'log'?); a distribution has one of "
+        "['uniform', 'loguniform', 'int', 'choice'] (and step, log)"),
+        ("search.trails: unknown option (did you mean 'trials'?); options are ['trials', 'metric', 'direction', "
         "'sampler', 'pruner', 'seed'], any other key is a dotted spec path such as train.optimizer.lr mapped to a "
-        "distribution",
-        "search.metric: must be one of ['val_loss', 'loss', 'val_accuracy', 'accuracy'] (the loss or a "
-        "train.metrics entry) (did you mean 'val_accuracy'?) (received 'val_acc')",
+        "distribution"),
+        ("search.metric: must be one of ['val_loss', 'loss', 'val_accuracy', 'accuracy'] (the loss or a "
+        "train.metrics entry) (did you mean 'val_accuracy'?) (received 'val_acc')"),
         "search.train.optimizer.lrr: no such field in the spec (train.optimizer.lrr: unknown key (did you mean 'lr'?))",
         "search.model[7].units: no such place in the spec (model has 3 entries, model[0] to model[2])",
         "search.model.hidn.units: no node named 'hidn' (did you mean 'hidden'?)",
@@ -96,13 +96,13 @@ def test_search_checks_choices_steps_and_the_rest_of_the_spec_at_once():
                     "search.model.hidden.units.step: must be a positive integer (received 0.5)",
                     "search.train.optimizer.lr.log: only for int ranges (use loguniform for floats)"]
     msgs = _errors({"model[1].type": {"choice": ["relu", "Dense"]}})
-    assert msgs == ["search.model[1].type: the spec is invalid at the choice Dense: model[1].units: required; "
-                    "node act (Dense)"]
+    assert msgs == [("search.model[1].type: the spec is invalid at the choice Dense: model[1].units: required; "
+                    "node act (Dense)")]
     msgs = _errors({"train.optimizer.lr": {"uniform": [0.1, 0.2]}}, data={"source": "iris", "split": {"val": 0}})
-    assert msgs == ["search.metric: val_loss needs a validation split, and data.split.val is 0 (set data.split.val, "
-                    "or search on the training loss)"]
-    assert _errors({"trials": 3}) == ["search: names no spec path to vary; add e.g. 'train.optimizer.lr: "
-                                      "{loguniform: [1e-4, 1e-1]}' (docs/tuning.md)"]
+    assert msgs == [("search.metric: val_loss needs a validation split, and data.split.val is 0 (set data.split.val, "
+                    "or search on the training loss)")]
+    assert _errors({"trials": 3}) == [("search: names no spec path to vary; add e.g. 'train.optimizer.lr: "
+                                      "{loguniform: [1e-4, 1e-1]}' (docs/tuning.md)")]
     assert _errors({**SEARCH, "trials": 0})[0].startswith("search.trials: must be > 0")
 
 
@@ -112,14 +112,14 @@ def test_search_section_kept_in_raw_and_validate_imports_no_optuna(cli, tmp_path
     assert spec.raw["search"]["pruner"]["type"] == "median"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(_spec_dict({"train.optimizer.lr": {"uniform": [0.5, 0.1]}})))
-    code, out, err = cli("validate", bad)
+    code, _out, err = cli("validate", bad)
     assert (code, err.strip().splitlines()) == (
         2, [f"error: {bad}: search.train.optimizer.lr.uniform: inverted bounds: lo 0.5 > hi 0.1"])
     code = subprocess.run([sys.executable, "-c",
-                           "import sys, xnn; from xnn.cli import main; "
+                           ("import sys, xnn; from xnn.cli import main; "
                            f"assert main(['validate', {str(ROOT / 'examples' / 'iris_tune.yaml')!r}]) == 0; "
                            "bad = [m for m in ('optuna', 'torch', 'tensorflow', 'matplotlib') if m in sys.modules]; "
-                           "assert not bad, bad"], capture_output=True, text=True)
+                           "assert not bad, bad")], check=False, capture_output=True, text=True)
     assert code.returncode == 0, code.stderr
 
 
@@ -175,7 +175,7 @@ def test_tune_torch_prunes_continues_and_writes_best(tmp_path, cli):
     assert set(states) <= {"complete", "pruned"} and states.count("complete") >= 1
     for r in res.rows:  # every trial is a normal run folder plus trial.json
         run = out / f"trial_{r['trial']:04d}"
-        spec, params, man = xnn.train.load_run(run)
+        spec, _params, man = xnn.train.load_run(run)
         assert man["status"] == "finished" and man["kind"] == "train"
         info = json.loads((run / "trial.json").read_text())
         assert info["state"] == r["state"] and info["values"] == r["values"]

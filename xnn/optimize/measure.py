@@ -102,12 +102,12 @@ def compare(spec, path_a: Path, path_b: Path, x: np.ndarray, y: np.ndarray, labe
     xb = time_batch(x, batch)
     ta, tb = timing(sa, sb, xb, repeats=repeats)
     rep = {
-        "labels": list(labels), "n_test": int(len(x)),
+        "labels": list(labels), "n_test": len(x),
         "metrics": {k: [ma[k], mb[k]] for k in ma},
         "top1_agreement": agreement(spec, za, zb),
         "max_abs_output_diff": float(np.max(np.abs(za.astype(np.float64) - zb.astype(np.float64)))),
         "file_bytes": [Path(path_a).stat().st_size, Path(path_b).stat().st_size],
-        "timing": {"batch": int(len(xb)), "repeats": int(repeats), "threads": int(threads),
+        "timing": {"batch": len(xb), "repeats": int(repeats), "threads": int(threads),
                    "median_s": [ta, tb], "speedup": ta / tb if tb > 0 else None},
     }
     if sizes:

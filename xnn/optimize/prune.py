@@ -44,7 +44,7 @@ def prunable(spec) -> list[str]:
 
 def n_pruned(n: int, sparsity: float) -> int:
     """Entries zeroed out of ``n``: ``round(sparsity x n)``, halves rounded up."""
-    return int(math.floor(sparsity * n + 0.5))
+    return math.floor(sparsity * n + 0.5)
 
 
 def magnitude_masks(spec, params: dict[str, np.ndarray], sparsity: float, scope: str = "global") -> dict[str, np.ndarray]:
@@ -197,8 +197,7 @@ def prune_run(run_dir: str | Path, sparsity: float, out: str | Path, scope: str 
             "backend": backend, "masks_reapplied": "after every optimizer step" if finetune_epochs else "no fine-tuning"}
     if finetune_epochs > 0:
         quiet_frameworks()
-        from ..train import fit
-        from ..train import loop
+        from ..train import fit, loop
 
         raw["train"]["epochs"] = finetune_epochs
         ft = from_dict(raw)
@@ -227,8 +226,8 @@ def prune_run(run_dir: str | Path, sparsity: float, out: str | Path, scope: str 
                         batch=batch, repeats=repeats, threads=threads,
                         sizes={"gzip_bytes": [M.gzip_size(fa), M.gzip_size(fb)]})
     rep.update({"kind": "prune", "run": str(run_dir), "out": str(out), "pruning": info,
-                "notes": ["dense ONNX storage: zeros take the same space (the gzip size shows what sparse storage "
-                          "could save); unstructured sparsity does not speed up ONNX Runtime's dense kernels"]})
+                "notes": [("dense ONNX storage: zeros take the same space (the gzip size shows what sparse storage "
+                          "could save); unstructured sparsity does not speed up ONNX Runtime's dense kernels")]})
     man2 = R.read_manifest(out)
     man2["pruning"] = {k: v for k, v in info.items() if k != "tensors"}
     R.write_run_files(out, man=man2)

@@ -52,7 +52,13 @@ def calibration_samples(ds, n: int, seed: int) -> np.ndarray:
 
 def quantize_onnx(float_path: Path, out_tmp: Path, mode: str, calib: np.ndarray | None = None) -> list[str]:
     """Write the quantized model of ``float_path`` to ``out_tmp``; returns notes."""
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
 
     notes = []
     src = float_path
@@ -127,7 +133,7 @@ def quantize_run(run_dir: str | Path, mode: str, out: str | Path | None = None, 
         info = {"mode": mode, "format": "QDQ" if mode == "static" else "dynamic (integer ops)",
                 "weights": "int8 per channel" if mode == "static" else "int8 per tensor",
                 "activations": "uint8, scales from calibration (MinMax)" if mode == "static" else "uint8 per batch at run time",
-                "calibration_samples": int(len(calib)) if calib is not None else 0,
+                "calibration_samples": len(calib) if calib is not None else 0,
                 "from_run": str(run_dir.resolve())}
         _finish(q_tmp, fp, out, info)
         import onnx

@@ -113,8 +113,8 @@ def dist_errors(search) -> list[str]:
     """One line per malformed distribution of a :class:`SearchSpec` (no spec needed)."""
     paths = paths_of(search)
     if not paths:
-        return ["search: names no spec path to vary; add e.g. 'train.optimizer.lr: {loguniform: [1e-4, 1e-1]}' "
-                "(docs/tuning.md)"]
+        return [("search: names no spec path to vary; add e.g. 'train.optimizer.lr: {loguniform: [1e-4, 1e-1]}' "
+                "(docs/tuning.md)")]
     if len(paths) > MAX_DIMS:
         return [f"search: {len(paths)} searched paths; at most {MAX_DIMS}"]
     return [m for path, d in paths.items() for m in _path_errors(path, d)]
@@ -128,13 +128,13 @@ def _path_errors(path: str, d: Any) -> list[str]:
         options = list(SearchSpec.model_fields)
         close = difflib.get_close_matches(path, options, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return [f"{where}: unknown option{hint}; options are {options}, any other key is a dotted spec "
-                f"path such as train.optimizer.lr mapped to a distribution"]
+        return [(f"{where}: unknown option{hint}; options are {options}, any other key is a dotted spec "
+                f"path such as train.optimizer.lr mapped to a distribution")]
     if path.split(".")[0].split("[")[0] in ("search", "xnn"):
         return [f"{where}: cannot be searched"]
     if not isinstance(d, dict):
-        return [f"{where}: must be a distribution: {{uniform: [lo, hi]}}, {{loguniform: [lo, hi]}}, "
-                f"{{int: [lo, hi]}} or {{choice: [a, b, ...]}} (received {_received(d)})"]
+        return [(f"{where}: must be a distribution: {{uniform: [lo, hi]}}, {{loguniform: [lo, hi]}}, "
+                f"{{int: [lo, hi]}} or {{choice: [a, b, ...]}} (received {_received(d)})")]
     errors = []
     bad_keys = [k for k in d if k not in DIST_KEYS]
     for k in bad_keys:
@@ -229,9 +229,7 @@ def _dotted(parts: list) -> str:
 
 def _get(d: Any, parts: list) -> Any:
     for p in parts:
-        if isinstance(d, dict) and p in d:
-            d = d[p]
-        elif isinstance(d, list) and isinstance(p, int) and -len(d) <= p < len(d):
+        if isinstance(d, dict) and p in d or isinstance(d, list) and isinstance(p, int) and -len(d) <= p < len(d):
             d = d[p]
         else:
             raise KeyError(p)

@@ -247,8 +247,7 @@ def train_epochs(spec, backend: str, data, run_dir: Path, on_epoch=None):
     from ..cli._common import quiet_frameworks
 
     quiet_frameworks()
-    from ..train import fit
-    from ..train import loop
+    from ..train import fit, loop
 
     total = spec.train.epochs
     spec = _explicit_schedule(spec, len(data.train[0]))
@@ -632,8 +631,8 @@ def _plots(study, rows: list[dict], dims: list[Dim], search, out: Path, notes: l
             if not r["intermediate"]:
                 continue
             ep, vs = zip(*sorted(r["intermediate"].items()))
-            style = dict(color="C3", lw=2, zorder=3) if r["trial"] == best else \
-                dict(color="C1", lw=1, ls="--", alpha=0.7) if r["state"] == "pruned" else dict(color="C0", lw=1, alpha=0.6)
+            style = {"color": "C3", "lw": 2, "zorder": 3} if r["trial"] == best else \
+                {"color": "C1", "lw": 1, "ls": "--", "alpha": 0.7} if r["state"] == "pruned" else {"color": "C0", "lw": 1, "alpha": 0.6}
             a2.plot(ep, vs, marker=".", **style)
         a2.set_xlabel("epoch")
         a2.set_ylabel(search.metric)

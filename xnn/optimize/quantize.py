@@ -52,13 +52,17 @@ def calibration_samples(ds, n: int, seed: int) -> np.ndarray:
 
 def quantize_onnx(float_path: Path, out_tmp: Path, mode: str, calib: np.ndarray | None = None) -> list[str]:
     """Write the quantized model of ``float_path`` to ``out_tmp``; returns notes."""
-    from onnxruntime.quantization import (
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_dynamic,
-        quantize_static,
-    )
+    try:
+        from onnxruntime.quantization import (
+            CalibrationMethod,
+            QuantFormat,
+            QuantType,
+            quantize_dynamic,
+            quantize_static,
+        )
+    except ImportError:
+        raise FormatError("--quantize needs onnxruntime with onnxruntime.quantization "
+                          "(pip install 'xnn[onnx]')") from None
 
     notes = []
     src = float_path

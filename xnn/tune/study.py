@@ -75,7 +75,10 @@ class TuneResult:
 
 # ------------------------------------------------------------------------------ optuna objects
 def _optuna():
-    import optuna
+    try:
+        import optuna
+    except ImportError:
+        raise TrainingError("xnn tune needs optuna (pip install 'xnn[experiments]', or pip install optuna)") from None
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # xnn prints one line per trial, failures included
     return optuna

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch  # noqa: F401  (torch before tensorflow in one process)
 
-from tests.train.helpers import RTOL_TRAJ, assert_rel, make_trainer
+from tests.train.helpers import RTOL_TRAJ, make_trainer
 from xnn import zoo
 from xnn.init import init_params
 from xnn.parity import run_parity
@@ -18,7 +18,7 @@ from xnn.spec import load_spec
 
 ENTRIES = zoo.entries()
 NAMES = [e.name for e in ENTRIES]
-EXPECTED = {"lenet5", "vgg11_small", "resnet18_small", "densenet_small", "inception_small"}  # + every model in docs/zoo.md
+EXPECTED = {"lenet5", "vgg11_small", "resnet18_small", "densenet_small", "inception_small", "mobilenetv2_small", "alexnet_small", "vit_tiny", "unet_small"}  # + every model in docs/zoo.md
 PATHS = ("torch", "keras", "onnx") + (("octave",) if shutil.which("octave-cli") else ())
 
 
@@ -63,7 +63,19 @@ def test_zoo_model_trains_identically_on_both_backends(name):
         res[b] = (be.get_params(model), np.array(losses))
     (pt, lt), (pk, lk) = res["torch"], res["keras"]
     np.testing.assert_allclose(lk, lt, rtol=RTOL_TRAJ)
-    assert_rel(pk, pt, RTOL_TRAJ, f"{name} after 3 steps", base=p0)
+    # Each parameter within RTOL_TRAJ of its own update. A bias followed by a linear conv and a
+    # training-mode BatchNorm has an exactly-zero gradient (MobileNetV2's projection biases): its
+    # Adam steps are rounding noise on both backends, under 1e-5 of the largest trained update,
+    # and that is what is checked for them instead of their relative agreement.
+    trained = [k for k in pt if not k.endswith(("running_mean", "running_var"))]
+    noise = 1e-5 * max(float(np.abs(pt[k] - p0[k]).max()) for k in trained)
+    for k in pt:
+        step = float(np.abs(pt[k] - p0[k]).max())
+        err = float(np.abs(pt[k] - pk[k]).max())
+        if step < noise:
+            assert float(np.abs(pk[k] - p0[k]).max()) < noise, f"{name} {k}: moved on keras only"
+            continue
+        assert err <= RTOL_TRAJ * step, f"{name} after 3 steps {k}: {err:.3e} vs its update {step:.3e}"
     assert lt[-1] != lt[0]
 
 

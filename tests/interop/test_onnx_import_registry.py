@@ -21,5 +21,5 @@ def test_handlers_per_opset():
     assert "Gelu" not in supported(19) and "Gelu" in supported(20)
     assert handler("Softmax", 12).since == 7 and handler("Softmax", 13).since == 13
     assert handler("Pad", 10).since == 7 and handler("Pad", 11).since == 11
-    assert handler("LRN", 20) is None
+    assert handler("DepthToSpace", 20) is None and handler("LRN", 13) is not None
     assert {"Gemm", "MatMul", "Conv", "LSTM", "GRU", "ReduceSum"} <= supported(17)

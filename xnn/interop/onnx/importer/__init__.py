@@ -26,7 +26,7 @@ from .state import NAME_RE, SENTINEL, T, State, attrs, check_size, err, fresh, l
 __all__ = ["import_onnx", "import_onnx_full", "load_onnx", "registry", "supported", "FOLD_OPS", "SENTINEL"]
 
 
-_PASS_OPS = {"Identity", "Dropout", "Pad", "Cast"}  # between the input and a channels-first reader
+_PASS_OPS = {"Identity", "Dropout", "Pad", "Cast", "Slice"}  # between the input and a channels-first reader
 
 
 def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:

@@ -199,7 +199,7 @@ def add_layer(st: State, node, kind: str, fields: dict, ins: list[T], params: di
     st.shapes[name] = out
     if keeps_sign(kind, fields) and all(t.node in st.nonneg for t in ins):
         st.nonneg.add(name)
-    elif kind == "Activation" and fields.get("fn") in ("relu", "sigmoid", "softmax"):
+    elif kind == "Activation" and fields.get("fn") in ("relu", "sigmoid", "softmax", "relu6", "hard_sigmoid"):
         st.nonneg.add(name)
     for k, v in (params or {}).items():
         st.params[f"{name}.{k}"] = np.asarray(v, dtype=np.float64)
@@ -208,9 +208,11 @@ def add_layer(st: State, node, kind: str, fields: dict, ins: list[T], params: di
 
 def keeps_sign(kind: str, fields: dict) -> bool:
     """Layers whose outputs are >= 0 when all their inputs are (used to prove zero padding exact)."""
-    return kind.startswith(("MaxPool", "AvgPool", "GlobalAvgPool")) or kind in (
-        "Dropout", "Flatten", "Reshape", "Concatenate", "Add") or (
-        kind == "Activation" and fields.get("fn") in ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "tanh"))
+    return kind.startswith(("MaxPool", "AvgPool", "GlobalAvgPool", "GlobalMaxPool", "ZeroPadding", "Cropping",
+                            "UpSampling", "SpatialDropout")) or kind in (
+        "Dropout", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "LRN") or (
+        kind == "Activation" and fields.get("fn") in ("relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "tanh", "silu",
+                                                      "relu6", "hard_sigmoid", "hard_swish"))
 
 
 def lookup(st: State, name: str):

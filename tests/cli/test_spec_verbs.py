@@ -157,7 +157,7 @@ def test_schema_is_json_and_covers_every_layer(cli, tmp_path):
     assert code == 0
     schema = json.loads(out)
     assert schema["$schema"].endswith("2020-12/schema")
-    assert set(schema["properties"]) == {"xnn", "name", "input", "model", "train", "data", "parallel"}
+    assert set(schema["properties"]) == {"xnn", "name", "input", "model", "train", "data", "parallel", "search"}
     one_of = schema["properties"]["model"]["items"]["oneOf"]
     refs = {o["$ref"].split("/")[-1] for o in one_of if "$ref" in o}
     assert set(xnn.spec.layers()) <= refs

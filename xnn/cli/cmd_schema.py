@@ -20,10 +20,11 @@ def spec_schema() -> dict[str, Any]:
 
     from ..spec import SPEC_VERSION, layers
     from ..spec.registry import aliases
-    from ..spec.sections import DataSpec, InputSpec, ParallelSpec, TrainSpec
+    from ..spec.sections import DataSpec, InputSpec, ParallelSpec, SearchSpec, TrainSpec
 
     layer_classes = layers()
-    sections = {"input": InputSpec, "train": TrainSpec, "data": DataSpec, "parallel": ParallelSpec}
+    sections = {"input": InputSpec, "train": TrainSpec, "data": DataSpec, "parallel": ParallelSpec,
+                "search": SearchSpec}
     models = list(sections.values()) + list(layer_classes.values())
     refs, top = models_json_schema([(m, "validation") for m in models], ref_template="#/$defs/{model}")
     defs = top.get("$defs", {})
@@ -63,6 +64,8 @@ def spec_schema() -> dict[str, Any]:
             "train": ref_of(TrainSpec),
             "data": ref_of(DataSpec),
             "parallel": ref_of(ParallelSpec),
+            "search": {**ref_of(SearchSpec), "description": "hyperparameter search space for `xnn tune` "
+                       "(options, and dotted spec paths mapped to distributions; docs/tuning.md)"},
         },
         "$defs": defs,
     }

@@ -64,6 +64,13 @@ _SPELLINGS = {
     "averagepooling2d": "AvgPool2D", "avgpool2d": "AvgPool2D", "averagepooling1d": "AvgPool1D",
     "globalaveragepooling2d": "GlobalAvgPool2D", "globalaveragepooling1d": "GlobalAvgPool1D",
     "adaptiveavgpool2d": "GlobalAvgPool2D (output size 1)", "multiheadattention": "MultiHeadAttention",
+    "globalmaxpooling2d": "GlobalMaxPool2D", "globalmaxpooling1d": "GlobalMaxPool1D",
+    "adaptivemaxpool2d": "GlobalMaxPool2D (output size 1)", "conv2dtranspose": "ConvTranspose2D",
+    "conv1dtranspose": "ConvTranspose1D", "convtranspose2d": "ConvTranspose2D", "upsample": "UpSampling2D",
+    "upsampling": "UpSampling2D", "groupnormalization": "GroupNorm", "instancenorm2d": "InstanceNorm",
+    "instancenormalization": "InstanceNorm", "localresponsenorm": "LRN", "dropout2d": "SpatialDropout2D",
+    "dropout1d": "SpatialDropout1D", "depthwiseconv2d": "Conv2D (groups = channels)",
+    "sequential": "a list of layers under model:",
 }
 
 

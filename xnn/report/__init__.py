@@ -52,13 +52,13 @@ def build_report(paths: list[str | Path], backend: str | None = None, device: st
     s = rep.section("Runs")
     metric_keys = []
     for r in runs:
-        for k in (r.metrics.get("test") or {}):
+        for k in _test(r):
             if k not in metric_keys:
                 metric_keys.append(k)
     rows = []
     for r in runs:
         m, man, t = r.metrics, r.manifest, r.spec.train
-        test = m.get("test") or {}
+        test = _test(r)
         rows.append([r.label, man.get("backend", man.get("kind", "-")), t.dtype, man.get("status", m.get("status", "-")),
                      _fmt(len(r.history)), _fmt(m.get("best_epoch")), _fmt(m.get("steps")), _fmt(m.get("seconds")),
                      *[_fmt(test.get(k)) for k in metric_keys], str(r.path)])
@@ -96,8 +96,8 @@ def build_report(paths: list[str | Path], backend: str | None = None, device: st
     for b in bases:
         series = []
         for r in runs:
-            tr = [(int(h.get("epoch", i + 1)), float(h[b])) for i, h in enumerate(r.history) if _isnum(h.get(b))]
-            va = [(int(h.get("epoch", i + 1)), float(h["val_" + b])) for i, h in enumerate(r.history)
+            tr = [(_epoch(h, i), float(h[b])) for i, h in enumerate(r.history) if _isnum(h.get(b))]
+            va = [(_epoch(h, i), float(h["val_" + b])) for i, h in enumerate(r.history)
                   if b != "lr" and _isnum(h.get("val_" + b))]
             series.append((r.label, [e for e, _ in tr], [v for _, v in tr], [e for e, _ in va], [v for _, v in va]))
         s.img(P.curve(b, series, log=b in ("loss", "lr")), f"curve_{b}", f"{b} per epoch (solid: training, dashed: "
@@ -200,6 +200,16 @@ def _gradients(s, r, P) -> None:
               _fmt(math.sqrt(sum(v * v for k, v in (last.get("weight_norm") or {}).items()
                                  if k.split(".", 1)[0] == n and v is not None)))] for j, n in enumerate(nodes)],
             ["l", "r", "r", "r"])
+
+
+def _test(r) -> dict:
+    t = r.metrics.get("test")
+    return {k: v for k, v in t.items() if _isnum(v)} if isinstance(t, dict) else {}
+
+
+def _epoch(h: dict, i: int) -> int:
+    e = h.get("epoch")
+    return e if isinstance(e, int) and not isinstance(e, bool) else i + 1
 
 
 def _pct(v) -> str:

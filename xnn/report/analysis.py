@@ -81,13 +81,32 @@ def load_runs(paths: list[str | Path]) -> list[RunInfo]:
         hist = metrics.get("history") if isinstance(metrics, dict) else None
         if hist is not None and (not isinstance(hist, list) or not all(isinstance(h, dict) for h in hist)):
             raise FormatError(f"{mfile}: history: must be a list of epoch records")
-        if diag is not None and not isinstance(diag.get("epochs"), list):
-            raise FormatError(f"{dfile}: epochs: must be a list of epoch records")
+        if diag is not None:
+            _check_diagnostics(diag, dfile)
         runs.append(RunInfo(d, "", spec, params, man, metrics, diag, list(hist or [])))
     labels = _labels(runs)
     for r, lab in zip(runs, labels):
         r.label = lab
     return runs
+
+
+def _check_diagnostics(diag: dict, path: Path) -> None:
+    """diagnostics.json as written by :mod:`xnn.train.tensorboard`, else one FormatError."""
+    from ..errors import FormatError
+
+    recs = diag.get("epochs")
+    if not isinstance(recs, list):
+        raise FormatError(f"{path}: epochs: must be a list of epoch records")
+    for i, r in enumerate(recs):
+        if not isinstance(r, dict):
+            raise FormatError(f"{path}: epochs[{i}]: must be an object")
+        for key in ("grad_norm", "grad_norm_max", "weight_norm"):
+            v = r.get(key, {})
+            if not isinstance(v, dict) or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                  or x is None for x in v.values()):
+                raise FormatError(f"{path}: epochs[{i}].{key}: must map parameter names to numbers")
+        if not isinstance(r.get("epoch", 0), int) or isinstance(r.get("epoch"), bool):
+            raise FormatError(f"{path}: epochs[{i}].epoch: must be an integer")
 
 
 def _labels(runs: list[RunInfo]) -> list[str]:
@@ -130,14 +149,14 @@ def human(n: float) -> str:
 # ------------------------------------------------------------------------------ verdicts
 def fit_verdict(history: list[dict]) -> Verdict:
     """Over/underfitting from the per-epoch training and validation losses (rule: module doc)."""
-    h = [r for r in history if _num(r.get("loss")) is not None]
-    if not h or _num(h[0].get("val_loss")) is None:
+    h = [r for r in history if _num(r.get("loss")) is not None and _num(r.get("val_loss")) is not None]
+    if not h:
         return Verdict("not judged", "no validation loss in the history (data.split.val is 0)")
     if len(h) < MIN_EPOCHS:
         return Verdict("not judged", f"{len(h)} epoch(s); the rule needs at least {MIN_EPOCHS}")
     tr = [float(r["loss"]) for r in h]
     va = [float(r["val_loss"]) for r in h]
-    ep = [int(r.get("epoch", i + 1)) for i, r in enumerate(h)]
+    ep = [r["epoch"] if isinstance(r.get("epoch"), int) else i + 1 for i, r in enumerate(h)]
     i_best = int(np.argmin(va))
     rise = (va[-1] - va[i_best]) / max(abs(va[i_best]), 1e-12)
     if i_best < len(h) - 1 and rise > OVERFIT_RISE and tr[-1] < tr[i_best]:

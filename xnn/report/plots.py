@@ -121,5 +121,5 @@ def grad_norms(names: list[str], epochs: list[int], values: dict[str, list[float
     ax.set_ylabel("gradient norm (epoch mean)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5), ncol=1 if len(names) <= 16 else 2)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), ncol=1 if len(names) <= 16 else 2)
     return _png(fig)

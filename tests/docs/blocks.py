@@ -73,8 +73,8 @@ SHELL_WORDS = ("xnn", "python", "python3", "octave-cli", "bash", "torchrun")
 
 _MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(?P<body>.*?)\s*-->\s*$")
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
-_SKIP = re.compile(r"^skip\s*(?:\((?:\s*reason\s*:)?\s*(?P<reason>.*?)\s*\))?$", re.I | re.S)
-_TIMEOUT = re.compile(r"^timeout\s+(?P<s>\d+(?:\.\d+)?)\s*s?$", re.I)
+_SKIP = re.compile(r"^skip\s*(?:\((?:\s*reason\s*:)?\s*(?P<reason>.*?)\s*\))?$", re.IGNORECASE | re.DOTALL)
+_TIMEOUT = re.compile(r"^timeout\s+(?P<s>\d+(?:\.\d+)?)\s*s?$", re.IGNORECASE)
 _MATLAB_STMT = re.compile(r"^(\[[^\]]*\]\s*=(?!=)|[A-Za-z_]\w*(\.\w+)*\s*=(?!=)|[A-Za-z_]\w*(\.\w+)*\s*\()")
 _NOTE = re.compile(r"\s{2,}\([^()]*\)\s*$")
 
@@ -235,7 +235,7 @@ def header_blocks(text: str, doc: str, comment: str) -> list[Block]:
             cur_line = n + 1
             continue
         if cont and cur:                     # continuation of a `\`-ended shell line
-            cur.append(body[2:] if body.startswith("> ") else body)
+            cur.append(body.removeprefix("> "))
             cont = body.endswith("\\")
             continue
         kind, code = None, None

@@ -24,12 +24,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,8 @@ LINKS = ("examples", "matlab", "bench", "tools")
 MATLAB_ONLY = re.compile(r"\b(dlnetwork|dlarray|importNetworkFromONNX|toDlnetwork|fromDlnetwork|"
                          r"importOnnx|trainnet|trainNetwork|layerGraph)\b")
 TAIL = 25          # lines of output shown on a failure
+JOBS = int(os.environ.get("XNN_DOCS_JOBS", "2"))   # documents run at the same time
+WAIT = 3600        # a test may wait for other documents' blocks; each block has its own timeout
 
 
 def _is_spec(d) -> bool:
@@ -84,7 +86,7 @@ def _params():
         marks = []
         if b.runnable:
             marks.append(pytest.mark.slow)
-            marks.append(pytest.mark.timeout(int(b.timeout) + 60))
+            marks.append(pytest.mark.timeout(WAIT))
         out.append(pytest.param(b, id=b.id, marks=marks))
     return out
 
@@ -106,14 +108,15 @@ def _env() -> dict:
 class Outcome:
     ok: bool
     message: str = ""
+    log: list = field(default_factory=list)      # timing lines, printed by the test
 
 
 @dataclass
 class DocRun:
-    """One document's working directory and the blocks of it that have run."""
+    """One document's working directory and its blocks' outcomes (line -> Outcome)."""
     doc: str
     root: Path
-    done: dict = field(default_factory=dict)     # line -> Outcome
+    done: dict = field(default_factory=dict)
 
     @property
     def workdir(self) -> Path:
@@ -132,34 +135,58 @@ class DocRun:
             if (REPO / name).exists():
                 (self.workdir / name).symlink_to(REPO / name, target_is_directory=True)
 
-    def run_through(self, block: Block) -> Outcome:
-        """Run the document's earlier blocks that have not run, then ``block``."""
+    def run_blocks(self, blocks: list[Block], futures: dict) -> None:
+        """Run ``blocks`` (this document's, in order), resolving each block's future."""
         self.setup()
-        for b in BLOCKS:
-            if b.doc != self.doc or b.line >= block.line or b.line in self.done:
-                continue
-            if b.runnable and not b.skip:
-                self.done[b.line] = execute(b, self)
-        out = execute(block, self)
-        self.done[block.line] = out
-        return out
+        for b in blocks:
+            try:
+                out = execute(b, self)
+            except Exception as e:  # noqa: BLE001  (the runner itself broke: that block fails)
+                out = Outcome(False, f"{b.id}: the docs test could not run the block: {e!r}")
+            self.done[b.line] = out
+            if b.id in futures:
+                futures[b.id].set_result(out)
 
     def failed_before(self, block: Block) -> list[str]:
         return [f"{self.doc}:{n}" for n, o in sorted(self.done.items()) if n < block.line and not o.ok]
 
 
-_RUNS: dict[str, DocRun] = {}
+def _to_run(b: Block) -> bool:
+    return b.runnable and not b.skip and not b.problems and not (
+        b.kind == "octave" and (MATLAB_ONLY.search(matlab_code(b.code)) or shutil.which("octave-cli") is None))
+
+
+class Scheduler:
+    """Runs the selected blocks' documents, JOBS documents at a time (documents are independent;
+    the blocks of one run in order). A selected block brings its document's earlier blocks."""
+
+    def __init__(self, root: Path, selected: list[Block]):
+        self.runs: dict[str, DocRun] = {}
+        self.futures: dict[str, Future] = {}
+        docs: dict[str, list[Block]] = {}
+        for b in selected:
+            if _to_run(b):
+                docs.setdefault(b.doc, []).append(b)
+        self.pool = ThreadPoolExecutor(max_workers=JOBS, thread_name_prefix="docs")
+        for doc, chosen in docs.items():
+            last = max(b.line for b in chosen)
+            blocks = [b for b in BLOCKS if b.doc == doc and b.line <= last and _to_run(b)]
+            for b in blocks:
+                self.futures[b.id] = Future()
+            run = self.runs[doc] = DocRun(doc, root / re.sub(r"[^\w.-]", "_", doc))
+            self.pool.submit(run.run_blocks, blocks, self.futures)
+
+    def result(self, block: Block) -> tuple[Outcome, DocRun]:
+        return self.futures[block.id].result(), self.runs[block.doc]
 
 
 @pytest.fixture(scope="session")
-def docs_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("docs")
-
-
-def doc_run(docs_root: Path, doc: str) -> DocRun:
-    if doc not in _RUNS:
-        _RUNS[doc] = DocRun(doc, docs_root / re.sub(r"[^\w.-]", "_", doc))
-    return _RUNS[doc]
+def scheduler(request, tmp_path_factory):
+    selected = [it.callspec.params["block"] for it in request.session.items
+                if getattr(it, "originalname", "") == "test_block" and hasattr(it, "callspec")]
+    sched = Scheduler(tmp_path_factory.mktemp("docs"), selected)
+    yield sched
+    sched.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -------------------------------------------------------------------------------- execution
@@ -168,35 +195,40 @@ def _tail(text: str, n: int = TAIL) -> str:
     return "\n".join(lines[-n:])
 
 
-def _run(argv: list[str], cwd: Path, timeout: float, logs: Path, label: str):
-    """(returncode | None on timeout, stdout, stderr, seconds). Output goes to files, not pipes:
-    a process left behind by a killed command cannot keep the test waiting for end-of-file."""
+def _wait(p: subprocess.Popen, timeout: float):
+    """(returncode | None on timeout, CPU seconds of the process and what it waited for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return p.returncode, ru.ru_utime + ru.ru_stime
+        if time.monotonic() > deadline:
+            return None, None
+        time.sleep(0.05)
+
+
+def _run(argv: list[str], cwd: Path, timeout: float, logs: Path):
+    """(returncode | None on timeout, stdout, stderr, timing line). Output goes to files, not
+    pipes: a process left behind by a killed command cannot keep the test waiting for EOF."""
     t0 = time.monotonic()
-    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out_f, err_f = logs.with_suffix(".out"), logs.with_suffix(".err")
     with open(out_f, "w") as fo, open(err_f, "w") as fe:
         p = subprocess.Popen(argv, cwd=cwd, env=_env(), text=True, start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
-        try:
-            rc = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        rc, cpu = _wait(p, timeout)
+        if rc is None:
             for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
                 try:
                     os.killpg(p.pid, sig)
                 except ProcessLookupError:
                     break
-                try:
-                    p.wait(timeout=grace)
+                if _wait(p, grace)[0] is not None:
                     break
-                except subprocess.TimeoutExpired:
-                    continue
             rc = None
-    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     secs = time.monotonic() - t0
-    print(f"{label}: {secs:.1f} s wall, {cpu:.1f} s CPU (this process's children)")  # shown with -rP / -s
-    read = lambda f: f.read_text(errors="replace")  # noqa: E731
-    return rc, read(out_f), read(err_f), secs
+    timing = f"{secs:.1f} s wall" + (f", {cpu:.1f} s CPU" if cpu is not None else "")
+    return rc, out_f.read_text(errors="replace"), err_f.read_text(errors="replace"), timing
 
 
 _CMD = "@@xnn-docs-cmd {i}@@"
@@ -230,29 +262,31 @@ def execute(block: Block, run: DocRun) -> Outcome:
     if block.kind in ("shell", "console"):
         return _execute_shell(block, run, code)
     if block.kind == "python":
-        rc, out, err, secs = _run([sys.executable, "-c", code], run.workdir, block.timeout,
-                                  run.scripts / f"docs_block_{block.line}_py", block.id)
-        return _judge(block, "python", code, rc, out, err, secs)
+        rc, out, err, timing = _run([sys.executable, "-c", code], run.workdir, block.timeout,
+                                    run.scripts / f"docs_block_{block.line}_py")
+        return _judge(block, "python", code, rc, out, err, timing)
     if block.kind == "octave":
         script = run.scripts / f"docs_block_{block.line}.m"
         script.write_text("warning('off', 'Octave:shadowed-function');\n"
                           f"addpath('{REPO / 'matlab'}');\n" + code)
-        rc, out, err, secs = _run(["octave-cli", "--no-gui", "--quiet", "--no-window-system", str(script)],
-                                  run.workdir, block.timeout, script, block.id)
-        return _judge(block, "octave", code, rc, out, err, secs)
+        rc, out, err, timing = _run(["octave-cli", "--no-gui", "--quiet", "--no-window-system", str(script)],
+                                    run.workdir, block.timeout, script)
+        return _judge(block, "octave", code, rc, out, err, timing)
     return Outcome(True)
 
 
-def _judge(block, what, code, rc, out, err, secs) -> Outcome:
+def _judge(block, what, code, rc, out, err, timing) -> Outcome:
+    log = [f"{block.id}: {timing}"]
     if rc is None:
-        return Outcome(False, f"{block.id}: the {what} block did not finish within {block.timeout:.0f} s\n"
-                              f"--- code ---\n{code}--- last output ---\n{_tail(out)}\n{_tail(err)}")
+        return Outcome(False, f"{block.id}: the {what} block did not finish within {block.timeout:.0f} s "
+                              "(mark it 'docs-test: timeout N' or make it smaller)\n"
+                              f"--- code ---\n{code}--- last output ---\n{_tail(out)}\n{_tail(err)}", log)
     if (rc == 0) == (not block.expect_fail):
-        return Outcome(True)
+        return Outcome(True, log=log)
     want = "a non-zero exit (marked expect-fail)" if block.expect_fail else "exit 0"
-    return Outcome(False, f"{block.id}: the {what} block exited {rc} ({want} expected) after {secs:.1f} s\n"
+    return Outcome(False, f"{block.id}: the {what} block exited {rc} ({want} expected), {timing}\n"
                           f"--- code ---\n{code}--- stdout (last lines) ---\n{_tail(out)}\n"
-                          f"--- stderr (last lines) ---\n{_tail(err)}")
+                          f"--- stderr (last lines) ---\n{_tail(err)}", log)
 
 
 def _execute_shell(block: Block, run: DocRun, code: str) -> Outcome:
@@ -261,31 +295,30 @@ def _execute_shell(block: Block, run: DocRun, code: str) -> Outcome:
         return Outcome(True)
     script = run.scripts / f"docs_block_{block.line}.sh"
     script.write_text(_shell_script(cmds, block.expect_fail))
-    rc, out, err, secs = _run(["bash", "--noprofile", "--norc", str(script)], run.workdir, block.timeout, script, block.id)
+    rc, out, err, timing = _run(["bash", "--noprofile", "--norc", str(script)], run.workdir, block.timeout, script)
     found = _RC.findall(err)
     rcs = {int(i): int(r) for i, r, _ms in found}
-    for i, r, ms in found:
-        print(f"  command {int(i) + 1}: {int(ms) / 1000:.1f} s, exit {r}: {cmds[int(i)].splitlines()[0][:100]}")
+    log = [f"{block.id}: {timing}"] + [f"  command {int(i) + 1}: {int(ms) / 1000:.1f} s, exit {r}: "
+                                       f"{cmds[int(i)].splitlines()[0][:100]}" for i, r, ms in found]
     if rc is None:
         i = max(rcs, default=-1) + 1
         return Outcome(False, f"{block.id}: did not finish within {block.timeout:.0f} s "
                               f"(mark the block 'docs-test: timeout N' or make it smaller)\n"
                               f"--- command ---\n{cmds[min(i, len(cmds) - 1)]}\n--- last output ---\n"
-                              f"{_tail(_section(out, i))}\n{_tail(_section(err, i))}")
+                              f"{_tail(_section(out, i))}\n{_tail(_section(err, i))}", log)
     bad = [i for i, r in sorted(rcs.items()) if (r == 0) == block.expect_fail]
     if block.expect_fail and len(rcs) < len(cmds):
         bad = bad or [len(rcs)]
     if not bad and rc == 0:
-        return Outcome(True)
+        return Outcome(True, log=log)
     if not bad:                                # bash itself failed (syntax error...)
-        return Outcome(False, f"{block.id}: bash exited {rc}\n--- stderr ---\n{_tail(err)}")
+        return Outcome(False, f"{block.id}: bash exited {rc}\n--- stderr ---\n{_tail(err)}", log)
     i = bad[0]
-    r = rcs.get(i)
     want = "non-zero (the block is marked expect-fail)" if block.expect_fail else "0"
-    return Outcome(False, f"{block.id}: command {i + 1} of {len(cmds)} exited {r} (expected {want})\n"
+    return Outcome(False, f"{block.id}: command {i + 1} of {len(cmds)} exited {rcs.get(i)} (expected {want})\n"
                           f"--- command ---\n$ {cmds[i]}\n"
                           f"--- stdout (last lines) ---\n{_tail(_section(out, i))}\n"
-                          f"--- stderr (last lines) ---\n{_tail(_section(err, i))}")
+                          f"--- stderr (last lines) ---\n{_tail(_section(err, i))}", log)
 
 
 # ------------------------------------------------------------------------------------- yaml
@@ -295,7 +328,7 @@ def _leaf_diffs(shown, real, path=""):
         for k, v in shown.items():
             if k in real:
                 yield from _leaf_diffs(v, real[k], f"{path}.{k}" if path else str(k))
-    elif isinstance(shown, dict) or isinstance(shown, list) or isinstance(real, (dict, list)):
+    elif isinstance(shown, (dict, list)) or isinstance(real, (dict, list)):
         return
     elif shown != real:
         yield f"{path}: the block shows {shown!r}, the file has {real!r}"
@@ -323,7 +356,7 @@ def check_yaml(block: Block) -> None:
 
 # ------------------------------------------------------------------------------------- test
 @pytest.mark.parametrize("block", _params())
-def test_block(block: Block, docs_root: Path):
+def test_block(block: Block, request):
     if block.problems:
         pytest.fail(f"{block.id}: " + "; ".join(block.problems), pytrace=False)
     if block.kind == "yaml":
@@ -338,9 +371,23 @@ def test_block(block: Block, docs_root: Path):
                         pytrace=False)
         if shutil.which("octave-cli") is None:
             pytest.skip("octave-cli is not installed")
-    run = doc_run(docs_root, block.doc)
-    out = run.run_through(block)
+    out, run = request.getfixturevalue("scheduler").result(block)
+    print("\n".join(out.log))                # shown with -rP
     if not out.ok:
         earlier = run.failed_before(block)
         note = f"\n(note: earlier blocks of {block.doc} failed too: {', '.join(earlier)})" if earlier else ""
         pytest.fail(out.message + note, pytrace=False)
+
+
+_SAME = re.compile(r"the same commands run in (?P<doc>\S+?)'s")
+
+
+def test_skipped_duplicates_do_run_elsewhere():
+    """A block skipped because 'the same commands run in F's ...' block: each command is in F."""
+    blocks = all_blocks()
+    for b in blocks:
+        if b.skip and (m := _SAME.search(b.skip)):
+            there = {c for o in blocks if o.doc == m.group("doc") and o.runnable and not o.skip
+                     for c in shell_commands(o)}
+            missing = [c for c in shell_commands(b) if c not in there]
+            assert not missing, f"{b.id} is skipped as run in {m.group('doc')}, which lacks: {missing}"

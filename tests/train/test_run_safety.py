@@ -250,3 +250,23 @@ def test_read_only_folders_fail_before_any_training(tiny, readonly):
     r = _run_limited(["train", spec, "--out", base / "new", "--quiet"], base, prefix=prefix)
     assert "new" in _one_error_line(r)
     assert_unchanged(before, snapshot(base))
+
+
+def test_resume_may_add_tensorboard_and_old_hashes_hold(tmp_path):
+    """Logging is not part of what was trained: --resume may add or change train.tensorboard; an
+    unset tensorboard leaves the resolved spec (and so its hash) as before the field existed."""
+    import xnn
+    from xnn.errors import OutputError
+    from xnn.train.run import check_resume
+
+    base = {"input": {"shape": [4]}, "model": [{"type": "Dense", "units": 3}],
+            "train": {"epochs": 1, "batch_size": 16}, "data": {"source": "iris"}}
+    spec = xnn.load_spec(base)
+    assert "tensorboard" not in spec.raw["train"]
+    out = tmp_path / "run"
+    xnn.fit(spec, backend="torch", out=out, progress=False)
+    logged = xnn.load_spec({**base, "train": {**base["train"], "epochs": 2, "tensorboard": str(tmp_path / "tb")}})
+    check_resume(out, logged)  # no OutputError
+    other = xnn.load_spec({**base, "train": {**base["train"], "batch_size": 8}})
+    with pytest.raises(OutputError, match="train.batch_size"):
+        check_resume(out, other)

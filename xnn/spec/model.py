@@ -390,7 +390,7 @@ def from_dict(data: dict, source: str | None = None, bounded: bool = False) -> S
         "name": name,
         "input": inp.model_dump(),
         "model": [_layer_dump(layer) for layer in layers],
-        "train": train.model_dump(mode="json"),
+        "train": _without_none(train.model_dump(mode="json"), ("tensorboard",)),
         "data": dspec.model_dump(mode="json"),
         "parallel": par.model_dump(mode="json"),
     }
@@ -414,6 +414,12 @@ def _spec_error(errors: list[str], source: str | None) -> SpecError:
     if len(errors) > MAX_ERRORS:
         errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]
     return SpecError(errors, source=source)
+
+
+def _without_none(d: dict, keys: tuple[str, ...]) -> dict:
+    """``d`` without the optional sections ``keys`` that are unset, so specs written before those
+    fields existed keep their hash (resume, predict and evaluate compare it)."""
+    return {k: v for k, v in d.items() if not (k in keys and v is None)}
 
 
 def _layer_dump(layer: Layer) -> dict:

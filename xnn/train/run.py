@@ -232,7 +232,8 @@ def prepare_fresh(out: str | Path, force: bool = False) -> Path | None:
 
 
 # what a resumed run may change without --force: how long and how it runs, not what it computes
-RESUME_MAY_CHANGE = {"train.epochs", "train.compile", "train.threads", "train.device"}
+# spec paths (and everything under them) a resume may change: how long, how fast, where, what is logged
+RESUME_MAY_CHANGE = {"train.epochs", "train.compile", "train.threads", "train.device", "train.tensorboard"}
 
 
 def check_resume(out: str | Path, spec, force: bool = False) -> None:
@@ -255,7 +256,8 @@ def check_resume(out: str | Path, spec, force: bool = False) -> None:
     if recorded is not None and recorded.hash() != want:
         diffs.append("its spec.yaml was edited after training began (sha256 differs from manifest.json)")
     if recorded is not None:
-        changed = [p for p in _diff_paths(recorded.raw, spec.raw) if p not in RESUME_MAY_CHANGE]
+        changed = [p for p in _diff_paths(recorded.raw, spec.raw)
+                   if not any(p == q or p.startswith(q + ".") for q in RESUME_MAY_CHANGE)]
         if changed:
             diffs.append("the spec differs from the run's in " + ", ".join(changed[:6]) + (" ..." if len(changed) > 6 else ""))
     elif not diffs:

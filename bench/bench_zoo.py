@@ -64,7 +64,7 @@ def torch_model(name: str, spec):
     class InvertedResidual(nn.Module):
         def __init__(self, cin, cout, stride, t):
             super().__init__()
-            hid = cin * t
+            hid = int(round(cin * t))  # torchvision's _make_divisible aside, as xnn's InvertedResidual
             layers = [] if t == 1 else [*conv_bn(cin, hid, 1, 1), nn.ReLU6(inplace=True)]
             layers += [*conv_bn(hid, hid, 3, stride, groups=hid), nn.ReLU6(inplace=True), *conv_bn(hid, cout, 1, 1)]
             self.conv = nn.Sequential(*layers)
@@ -140,8 +140,9 @@ def keras_model(name: str, spec):
             c = f
         elif t == "InvertedResidual":
             f, s, e = n["filters"], n.get("strides", 1), n.get("expansion", 6)
-            y = x if e == 1 else L.ReLU(max_value=6.0)(conv_bn(x, c * e, 1, 1))
-            y = L.ReLU(max_value=6.0)(conv_bn(y, c * e, 3, s, depthwise=True))
+            hid = int(round(c * e))
+            y = x if e == 1 else L.ReLU(max_value=6.0)(conv_bn(x, hid, 1, 1))
+            y = L.ReLU(max_value=6.0)(conv_bn(y, hid, 3, s, depthwise=True))
             y = conv_bn(y, f, 1, 1)
             x = L.Add()([x, y]) if s == 1 and c == f else y
             c = f

@@ -45,10 +45,22 @@ def load_weights(path: str | Path, spec=None, dtype: str | None = None) -> dict[
     except (SafetensorError, OSError, ValueError, Exception) as e:  # safetensors raises several types
         raise FormatError(f"{p}: not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
     if spec is not None:
+        upgrade_params(params, spec, source=str(p))
         check_params(params, spec, source=str(p))
     if dtype:
         params = {k: v.astype(dtype) for k, v in params.items()}
     return params
+
+
+def upgrade_params(params: dict[str, np.ndarray], spec, source: str = "weights") -> None:
+    """Weights in an older canonical layout read into today's, in place, with a warning per
+    change (the same function): LSTM's single ``bias_l*`` (``xnn/layers/lstm.py``)."""
+    import warnings
+
+    from .layers.lstm import upgrade_params as lstm_upgrade
+
+    for note in lstm_upgrade(params, spec):
+        warnings.warn(f"{source}: {note}", stacklevel=3)
 
 
 def check_params(params: dict[str, np.ndarray], spec, source: str = "weights") -> None:
@@ -64,6 +76,9 @@ def check_params(params: dict[str, np.ndarray], spec, source: str = "weights") -
             errors.append(f"{k}: contains NaN or Inf")
     for k in params:
         if k not in want:
-            errors.append(f"{k}: not a parameter of this spec")
+            legacy = ".bias_l" in k and k.replace(".bias_l", ".bias_ih_l") in want
+            errors.append(f"{k}: not a parameter of this spec" + (
+                " (an LSTM bias of xnn's single-bias layout: xnn.load_weights(path, spec) and run folders "
+                "read it as bias_ih with bias_hh = 0; a checkpoint in that layout cannot be resumed)" if legacy else ""))
     if errors:
         raise FormatError(errors, source=source)

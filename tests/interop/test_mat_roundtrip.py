@@ -23,7 +23,7 @@ CASES = all_cases()
 @pytest.mark.parametrize("dtype,version", [("float64", "7"), ("float32", "7"), ("float32", "7.3")])
 def test_roundtrip_exact(tmp_path, kind, case, cid, dtype, version):
     spec = case_spec(kind, case, dtype=dtype)
-    params = {k: v.astype(dtype) for k, v in init_params(spec, seed=7).items()}
+    params = _mat_split(spec, {k: v.astype(dtype) for k, v in init_params(spec, seed=7).items()})
     path = tmp_path / "m.mat"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the v7.3 warning about Octave
@@ -36,6 +36,36 @@ def test_roundtrip_exact(tmp_path, kind, case, cid, dtype, version):
     for k, v in params.items():
         assert back[k].dtype == np.dtype(dtype), k
         np.testing.assert_array_equal(back[k], v, err_msg=k)
+
+
+def _mat_split(spec, params: dict) -> dict:
+    """LSTM: lstmLayer has one bias, so the .mat holds bias_ih + bias_hh and reads it back as
+    bias_ih with bias_hh = 0; weights already in that split round-trip exactly."""
+    out = dict(params)
+    for n in spec.nodes:
+        if n.kind == "LSTM":
+            for k in [k for k in n.params if k.startswith("bias_hh_")]:
+                ih, hh = f"{n.name}.{k.replace('bias_hh_', 'bias_ih_')}", f"{n.name}.{k}"
+                out[ih], out[hh] = params[ih] + params[hh], np.zeros_like(params[hh])
+    return out
+
+
+def test_lstm_mat_holds_the_bias_sum(tmp_path):
+    """A .mat holds one LSTM bias (MATLAB's): bias_ih + bias_hh, read back as bias_ih (bias_hh = 0),
+    the same function."""
+    from xnn.reference import forward
+
+    spec = from_dict({"input": {"shape": [5, 3]}, "model": [{"type": "LSTM", "units": 4, "name": "l",
+                                                              "bidirectional": True}],
+                      "train": {"dtype": "float64"}})
+    params = init_params(spec, seed=2)
+    export_mat(spec, params, tmp_path / "m.mat")
+    _, back = import_mat(tmp_path / "m.mat")
+    for s in ("l0", "l0_reverse"):
+        np.testing.assert_array_equal(back[f"l.bias_ih_{s}"], params[f"l.bias_ih_{s}"] + params[f"l.bias_hh_{s}"])
+        assert not back[f"l.bias_hh_{s}"].any()
+    x = np.random.default_rng(0).normal(size=(2, 5, 3))
+    np.testing.assert_allclose(forward(spec, back, x), forward(spec, params, x), rtol=1e-13, atol=1e-14)
 
 
 def _vars(path):

@@ -68,18 +68,15 @@ def _export(net: "torch.nn.Module", path: Path, dynamo: bool) -> None:
 
 
 def _canonical_from_torch(net: "torch.nn.Module", cell: str, layers: int, bidir: bool) -> dict[str, np.ndarray]:
-    """xnn's canonical weights of the torch RNN: PyTorch's layout, LSTM's two biases summed."""
+    """xnn's canonical weights of the torch RNN: PyTorch's layout and parameters, both biases."""
     sd = {k: v.detach().double().numpy() for k, v in net.rnn.state_dict().items()}
     out = {}
     for k in range(layers):
         for s in ["", "_reverse"][: 1 + bidir]:
             out[f"weight_ih_l{k}{s}"] = sd[f"weight_ih_l{k}{s}"]
             out[f"weight_hh_l{k}{s}"] = sd[f"weight_hh_l{k}{s}"]
-            if cell == "LSTM":
-                out[f"bias_l{k}{s}"] = sd[f"bias_ih_l{k}{s}"] + sd[f"bias_hh_l{k}{s}"]
-            else:
-                out[f"bias_ih_l{k}{s}"] = sd[f"bias_ih_l{k}{s}"]
-                out[f"bias_hh_l{k}{s}"] = sd[f"bias_hh_l{k}{s}"]
+            out[f"bias_ih_l{k}{s}"] = sd[f"bias_ih_l{k}{s}"]
+            out[f"bias_hh_l{k}{s}"] = sd[f"bias_hh_l{k}{s}"]
     return out
 
 
@@ -138,7 +135,7 @@ def test_xnn_export_roundtrip(kind, case, cid, tmp_path) -> None:
     for f in ("units", "num_layers", "bidirectional", "merge", "output"):
         assert getattr(node2, f) == getattr(node, f), f
     assert set(back) == set(params)
-    for k in params:  # exact: the file holds float32 values, LSTM's B = [bias, 0]
+    for k in params:  # exact: the file holds float32 values, B = [bias_ih, bias_hh]
         np.testing.assert_array_equal(back[k], params[k].astype(np.float32), err_msg=k)
     x = case_input(spec, case)
     f32 = {k: v.astype(np.float32).astype(np.float64) for k, v in params.items()}

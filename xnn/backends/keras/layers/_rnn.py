@@ -10,12 +10,54 @@ from keras import ops
 from ..lowering import KerasLowering
 
 
+class DualBiasLSTMCell(keras.layers.LSTMCell):
+    """Keras's LSTMCell holding PyTorch's two biases ``bias_ih``, ``bias_hh`` (xnn's canonical
+    LSTM) instead of one: ``bias`` (what ``LSTMCell.call`` and the fused kernels add) is their
+    sum, so each receives the full gradient of the pre-activation, as in PyTorch. Weights:
+    kernel, recurrent_kernel, bias_ih, bias_hh."""
+
+    def build(self, input_shape):
+        keras.layers.Layer.build(self, input_shape)
+        g = self.units * 4
+        self.kernel = self.add_weight(shape=(input_shape[-1], g), name="kernel", initializer=self.kernel_initializer)
+        self.recurrent_kernel = self.add_weight(shape=(self.units, g), name="recurrent_kernel",
+                                                initializer=self.recurrent_initializer)
+        self.bias_ih = self.add_weight(shape=(g,), name="bias_ih", initializer=self.bias_initializer)
+        self.bias_hh = self.add_weight(shape=(g,), name="bias_hh", initializer=self.bias_initializer)
+
+    @property
+    def bias(self):
+        return ops.add(self.bias_ih, self.bias_hh)
+
+
+_CELL_KEYS = ("activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+              "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+              "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+              "recurrent_dropout", "seed", "implementation")
+
+
+@keras.saving.register_keras_serializable(package="xnn")
+class XnnLSTM(keras.layers.LSTM):
+    """``keras.layers.LSTM`` whose cell is a :class:`DualBiasLSTMCell`: LSTM's own config,
+    ``get_config`` and call path (including Keras's fused kernel where it applies); only the
+    cell differs, so ``__init__`` does what ``LSTM.__init__`` does with that cell."""
+
+    def __init__(self, units, use_cudnn="auto", **kw):
+        cell_kw = {k: kw.pop(k) for k in _CELL_KEYS if k in kw}
+        cell = DualBiasLSTMCell(units, dtype=kw.get("dtype"), trainable=kw.get("trainable", True),
+                                name="lstm_cell", **cell_kw)
+        keras.layers.RNN.__init__(self, cell, **kw)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+        self.use_cudnn = use_cudnn
+
+
 @keras.saving.register_keras_serializable(package="xnn")
 class XnnRNN(keras.layers.Layer):
     """Stacked (bi)directional LSTM/GRU per xnn's RNN contract (``xnn/layers/_rnn.py``).
 
     Inputs: ``[x (N, T, F), mask (N, T)?, state (N, S)?]``. Weights, per layer then direction:
-    kernel, recurrent_kernel, bias (Keras layouts).
+    kernel, recurrent_kernel, bias (Keras layouts); LSTM: kernel, recurrent_kernel, bias_ih,
+    bias_hh (:class:`DualBiasLSTMCell`).
     """
 
     def __init__(self, cell: str, units: int, num_layers: int = 1, bidirectional: bool = False,
@@ -24,7 +66,7 @@ class XnnRNN(keras.layers.Layer):
         super().__init__(**kw)
         self.cfg = dict(cell=cell, units=units, num_layers=num_layers, bidirectional=bidirectional, merge=merge,
                         dropout=dropout, output=output, has_mask=has_mask, has_state=has_state)
-        cls = keras.layers.LSTM if cell == "lstm" else keras.layers.GRU
+        cls = XnnLSTM if cell == "lstm" else keras.layers.GRU
         extra = {"reset_after": True} if cell == "gru" else {"unit_forget_bias": False}
         self.rnns = []
         self.drops = []

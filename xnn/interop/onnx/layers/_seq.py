@@ -53,11 +53,9 @@ def rnn(node, g: Graph, xs: list[str], params: dict[str, np.ndarray], op: str) -
     for li in range(L.num_layers):
         w = np.stack([blocks(params[f"weight_ih_l{li}{s}"]) for s in sfx])
         r = np.stack([blocks(params[f"weight_hh_l{li}{s}"]) for s in sfx])
-        if op == "LSTM":
-            b = np.stack([np.concatenate([blocks(params[f"bias_l{li}{s}"]), np.zeros(4 * h)]) for s in sfx])
-        else:
-            b = np.stack([np.concatenate([blocks(params[f"bias_ih_l{li}{s}"]), blocks(params[f"bias_hh_l{li}{s}"])])
-                          for s in sfx])
+        # B = [Wb, Rb]: PyTorch's bias_ih, bias_hh (both kinds keep the two)
+        b = np.stack([np.concatenate([blocks(params[f"bias_ih_l{li}{s}"]), blocks(params[f"bias_hh_l{li}{s}"])])
+                      for s in sfx])
         ins = [y, g.init(f"{n}.W_l{li}", w), g.init(f"{n}.R_l{li}", r), g.init(f"{n}.B_l{li}", b), seq_lens]
         if init is not None:
             sl = g.op("Gather", [init, g.ints(f"{n}.idx_l{li}", list(range(li * dirs, (li + 1) * dirs)))],

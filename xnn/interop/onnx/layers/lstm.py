@@ -1,5 +1,6 @@
-"""LSTM -> ONNX ``LSTM`` per stacked layer (gate blocks i,f,g,o -> i,o,f,c; ``B = [bias, 0]``
-since xnn keeps one bias; ``sequence_lens`` from the mask; time-major between Transposes)."""
+"""LSTM -> ONNX ``LSTM`` per stacked layer (gate blocks i,f,g,o -> i,o,f,c; ``B = [b_ih, b_hh]``,
+PyTorch's two biases as xnn keeps them; ``sequence_lens`` from the mask; time-major between
+Transposes)."""
 from __future__ import annotations
 
 from ..mapping import OnnxMapping

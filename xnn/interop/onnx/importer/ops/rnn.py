@@ -20,9 +20,8 @@ that reads the node: a following ONNX RNN op reading the sequence adds a stacked
 that needs another choice is refused (xnn's recurrent node has one output).
 
 Weights: ONNX gate blocks i,o,f,c (LSTM) / z,r,h (GRU) go back to PyTorch's i,f,g,o / r,z,n.
-LSTM's ``B = [Wb, Rb]`` becomes xnn's single bias ``Wb + Rb``: both are only ever added to the
-same pre-activation, so the sum is the whole of their effect (exact for the function; the
-float64 sum of two float32 values is exact too). GRU keeps both biases; only
+``B = [Wb, Rb]`` becomes ``bias_ih``, ``bias_hh`` as they are (xnn's LSTM and GRU keep PyTorch's
+two biases, so a torch export comes back with the very parameters it trains). For GRU only
 ``linear_before_reset=1`` (PyTorch's convention) is xnn's GRU — the other convention applies
 the reset gate before ``R_h h + Rb_h`` and has no exact equivalent, so it is refused.
 """
@@ -110,11 +109,8 @@ def _params(st: State, node, op: str, w, r, b, dirs: int, h: int, fin: int, k: i
     for d, sfx in enumerate(["", "_reverse"][:dirs]):
         out[f"weight_ih_l{k}{sfx}"] = _torch_blocks(w[d], op)
         out[f"weight_hh_l{k}{sfx}"] = _torch_blocks(r[d], op)
-        wb, rb = _torch_blocks(b[d, :g * h], op), _torch_blocks(b[d, g * h:], op)
-        if op == "LSTM":
-            out[f"bias_l{k}{sfx}"] = wb + rb  # only the sum enters the gates
-        else:
-            out[f"bias_ih_l{k}{sfx}"], out[f"bias_hh_l{k}{sfx}"] = wb, rb
+        out[f"bias_ih_l{k}{sfx}"] = _torch_blocks(b[d, :g * h], op)
+        out[f"bias_hh_l{k}{sfx}"] = _torch_blocks(b[d, g * h:], op)
     return out
 
 

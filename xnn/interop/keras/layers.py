@@ -14,7 +14,7 @@ Semantics converted (docs/import.md lists them):
   of the batch), ``epsilon`` becomes ``eps``; center/scale ``False`` become zeros/ones;
 - DepthwiseConv (kernel ``(*k, C, M)``) becomes Conv with ``groups = C``, ``filters = C*M``;
   SeparableConv becomes a depthwise Conv (no bias) and a 1x1 Conv;
-- LSTM gate order i,f,c,o is xnn's i,f,g,o; GRU needs ``reset_after=True`` (xnn's and
+- LSTM gate order i,f,c,o is xnn's i,f,g,o, its one bias xnn's ``bias_ih`` (``bias_hh`` = 0); GRU needs ``reset_after=True`` (xnn's and
   PyTorch's convention), its (z, r, h) gate blocks go through the GRU lowering's permutation;
 - Bidirectional(LSTM|GRU) with merge_mode concat|sum is a bidirectional node.
 """
@@ -430,12 +430,17 @@ def _rnn_checks(lay, rnn: dict, where: str = "") -> None:
 
 
 def _rnn_weights(lay, cls: str, w: list, use_bias: bool, units: int) -> list:
-    """Keras's [kernel, recurrent_kernel, bias?] with a missing bias filled by zeros."""
+    """Keras's [kernel, recurrent_kernel, bias?] with a missing bias filled by zeros, as the xnn
+    Keras lowering holds them: an LSTM's one bias is xnn's ``bias_ih``, and ``bias_hh`` is zero
+    (xnn's LSTM keeps PyTorch's two biases)."""
     if use_bias:
-        return _n_weights(lay, w, 3)
-    _n_weights(lay, w, 2)
-    shape = (4 * units,) if cls == "LSTM" else (2, 3 * units)
-    return [w[0], w[1], np.zeros(shape)]
+        w = _n_weights(lay, w, 3)
+    else:
+        _n_weights(lay, w, 2)
+        w = [w[0], w[1], np.zeros((4 * units,) if cls == "LSTM" else (2, 3 * units))]
+    if cls == "LSTM":
+        w = [*w, np.zeros_like(np.asarray(w[2]))]
+    return w
 
 
 @converts("LSTM", "GRU")

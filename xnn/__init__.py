@@ -29,8 +29,16 @@ def from_keras(model):
     return _from_keras(model)
 
 
+def from_torch(module, example_input):
+    """A PyTorch ``nn.Module`` as ``(spec_dict, params)`` (see :func:`xnn.interop.torch.from_torch`:
+    channels-first inputs come in channels-last); torch is imported only when this is called."""
+    from .interop.torch import from_torch as _from_torch
+
+    return _from_torch(module, example_input)
+
+
 __all__ = [
     "DataError", "FormatError", "ParityError", "Spec", "SpecError", "TrainingError", "XnnError",
-    "__version__", "fit", "from_dict", "from_keras", "init_params", "load_spec", "load_weights", "reference_forward",
+    "__version__", "fit", "from_dict", "from_keras", "from_torch", "init_params", "load_spec", "load_weights", "reference_forward",
     "save_weights",
 ]

@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -135,10 +136,13 @@ class DocRun:
             if (REPO / name).exists():
                 (self.workdir / name).symlink_to(REPO / name, target_is_directory=True)
 
-    def run_blocks(self, blocks: list[Block], futures: dict) -> None:
+    def run_blocks(self, blocks: list[Block], futures: dict, stop: threading.Event) -> None:
         """Run ``blocks`` (this document's, in order), resolving each block's future."""
         self.setup()
         for b in blocks:
+            if stop.is_set():                              # the session is ending (Ctrl-C, -x)
+                futures[b.id].set_result(Outcome(False, f"{b.id}: not run (the session stopped)"))
+                continue
             try:
                 out = execute(b, self)
             except Exception as e:  # noqa: BLE001  (the runner itself broke: that block fails)
@@ -149,6 +153,9 @@ class DocRun:
 
     def failed_before(self, block: Block) -> list[str]:
         return [f"{self.doc}:{n}" for n, o in sorted(self.done.items()) if n < block.line and not o.ok]
+
+
+_HEAVY = re.compile(r"\bxnn (train|compare|tune|optimize|parity|evaluate|demo)\b|\.fit\(")
 
 
 def _to_run(b: Block) -> bool:
@@ -167,14 +174,24 @@ class Scheduler:
         for b in selected:
             if _to_run(b):
                 docs.setdefault(b.doc, []).append(b)
+        self.stop = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=JOBS, thread_name_prefix="docs")
-        for doc, chosen in docs.items():
+        def cost(doc):                 # a guess, so that the longest documents start first
+            total = 0.0
+            for b in BLOCKS:
+                if b.doc == doc and _to_run(b):
+                    cmds = shell_commands(b) if b.kind in ("shell", "console") else [b.code]
+                    total += {"python": 3, "octave": 0.3}.get(b.kind, 0) + sum(
+                        1 + 3 * bool(_HEAVY.search(c)) + 3 * ("parallel.mode" in c) for c in cmds)
+            return total
+
+        for doc, chosen in sorted(docs.items(), key=lambda kv: -cost(kv[0])):
             last = max(b.line for b in chosen)
             blocks = [b for b in BLOCKS if b.doc == doc and b.line <= last and _to_run(b)]
             for b in blocks:
                 self.futures[b.id] = Future()
             run = self.runs[doc] = DocRun(doc, root / re.sub(r"[^\w.-]", "_", doc))
-            self.pool.submit(run.run_blocks, blocks, self.futures)
+            self.pool.submit(run.run_blocks, blocks, self.futures, self.stop)
 
     def result(self, block: Block) -> tuple[Outcome, DocRun]:
         return self.futures[block.id].result(), self.runs[block.doc]
@@ -186,6 +203,7 @@ def scheduler(request, tmp_path_factory):
                 if getattr(it, "originalname", "") == "test_block" and hasattr(it, "callspec")]
     sched = Scheduler(tmp_path_factory.mktemp("docs"), selected)
     yield sched
+    sched.stop.set()
     sched.pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -1,5 +1,7 @@
 """train, compare, demo through the CLI (these call xnn.train.fit)."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -153,3 +155,18 @@ def test_train_refuses_a_device_the_backend_does_not_have(cli, tmp_path):
     code, _, err = cli("train", TINY, "--out", tmp_path / "r", "--device", "cuda", "--quiet")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--device cuda" in err, err
     assert not (tmp_path / "r").exists()
+
+
+def test_compare_labels_each_backend_and_keeps_no_temp_folder(tmp_path):
+    """Without --out the runs go to a temporary folder that is removed; each backend's epoch lines
+    come under a label."""
+    import os
+
+    env_tmp = tmp_path / "sys_tmp"
+    env_tmp.mkdir()
+    r = subprocess.run([sys.executable, "-m", "xnn", "compare", str(EXAMPLES / "iris_mlp.yaml"), "--epochs", "1"],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(env_tmp)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.index("--- torch ---") < r.stdout.index("--- keras ---")
+    assert "runs not kept" in r.stdout
+    assert not [p for p in env_tmp.iterdir() if p.name.startswith("xnn-compare-")]

@@ -8,6 +8,7 @@ Dropout rate to 0 so the runs can be compared step by step.
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,12 @@ def compare_runs(spec, out: Path, progress: bool = True) -> dict[str, Any]:
     """Fit ``spec`` with each backend into ``out/<backend>``; return the results by backend."""
     from .cmd_train import fit_spec
 
-    return {b: fit_spec(spec, b, out / b, progress=progress) for b in BACKEND_ORDER}
+    results = {}
+    for b in BACKEND_ORDER:
+        if progress:
+            print(f"--- {b} ---", flush=True)  # which backend the epoch lines below belong to
+        results[b] = fit_spec(spec, b, out / b, progress=progress)
+    return results
 
 
 def curves(results: dict[str, Any], key: str) -> dict[str, np.ndarray]:
@@ -173,14 +179,19 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec_cli(args.spec, overrides_of(args))
     if args.exact:
         spec = without_dropout(spec)
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="xnn-compare-"))
     from ._common import check_out_dir
 
-    check_out_dir(out, force=args.force)
-    results = compare_runs(spec, out, progress=not args.quiet)
-    plot_path = Path(args.plot) if args.plot else out / "compare.png"
-    summary = report(spec, results, out, plot_path, args.exact)
-    print(f"runs in {out}")
+    keep = args.out is not None
+    out = Path(args.out) if keep else Path(tempfile.mkdtemp(prefix="xnn-compare-"))
+    try:
+        check_out_dir(out, force=args.force)
+        results = compare_runs(spec, out, progress=not args.quiet)
+        plot_path = Path(args.plot) if args.plot else (out / "compare.png" if keep else None)
+        summary = report(spec, results, out, plot_path, args.exact)
+    finally:
+        if not keep:
+            shutil.rmtree(out, ignore_errors=True)
+    print(f"runs in {out}" if keep else "runs not kept (--out DIR keeps them with compare.png)")
     div = summary["divergence"]
     if args.tol is not None and not div.get("stochastic") and div.get("max_rel", 0) > args.tol:
         raise ParityError(f"{spec.name}: loss curves diverge by {div['max_rel']:.3g} (relative) > --tol {args.tol}")

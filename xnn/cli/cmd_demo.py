@@ -3,6 +3,7 @@ print each backend's test accuracy. Runs from any folder (the YAML ships inside 
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -34,16 +35,22 @@ def run(args: argparse.Namespace) -> int:
     path = example_path()
     sets = [f"train.epochs={args.epochs}"] if args.epochs else None
     spec = load_spec(path, overrides=sets)
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="xnn-demo-"))
-    check_out_dir(out, force=args.force)
-    print(f"xnn demo: {spec.name} ({spec.n_params():,} parameters) on scikit-learn digits, {spec.train.epochs} epochs, "
-          f"torch and keras from the same initial weights and batches")
-    results = compare_runs(spec, out, progress=not args.quiet)
-    summary = report(spec, results, out, Path(args.plot) if args.plot else out / "compare.png", exact=False)
+    keep = args.out is not None
+    out = Path(args.out) if keep else Path(tempfile.mkdtemp(prefix="xnn-demo-"))
+    try:
+        check_out_dir(out, force=args.force)
+        print(f"xnn demo: {spec.name} ({spec.n_params():,} parameters) on scikit-learn digits, {spec.train.epochs} "
+              f"epochs, torch and keras from the same initial weights and batches")
+        results = compare_runs(spec, out, progress=not args.quiet)
+        plot = Path(args.plot) if args.plot else (out / "compare.png" if keep else None)
+        summary = report(spec, results, out, plot, exact=False)
+    finally:
+        if not keep:
+            shutil.rmtree(out, ignore_errors=True)
     for b, m in summary["test"].items():
         acc = m.get("accuracy")
         if acc is not None:
             mark = "ok" if acc >= TARGET else f"below the {TARGET} target"
             print(f"test accuracy {b}: {acc:.4f} ({mark})")
-    print(f"runs in {out}")
+    print(f"runs in {out}" if keep else "runs not kept (--out DIR keeps them with compare.png)")
     return 0

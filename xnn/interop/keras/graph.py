@@ -121,7 +121,8 @@ class Builder:
         self.native: dict[str, tuple[list, str]] = {}  # xnn node -> (weights, keras layer name)
         self.used = {"input"}
         self.reserved: set[str] = set()
-        self.pads: dict[str, tuple[str, list]] = {}  # ZeroPadding placeholder -> (input, pads)
+        self.pads: dict[str, tuple] = {}  # ZeroPadding placeholder -> (input, pads, its KerasLayer)
+        self.made: dict[str, str] = {}  # ZeroPadding placeholder -> its ZeroPadding node, once made
 
     def fresh(self, hint: str, own: bool = False) -> str:
         """A free node name from ``hint``; names of Keras layers still to come are kept for them
@@ -150,10 +151,22 @@ class Builder:
     current = ""
 
     def pad(self, x: str, pads: list, lay: "KerasLayer") -> str:
-        """A ZeroPadding's output: a placeholder that only a valid convolution may read."""
+        """A ZeroPadding's output: a placeholder, folded into a valid convolution that reads it
+        (symmetric pads) or made a ZeroPadding node (:meth:`materialize`) for any other reader."""
         key = f"\0pad:{lay.name}"
-        self.pads[key] = (x, pads)
+        self.pads[key] = (x, pads, lay)
         return key
+
+    def materialize(self, key: str) -> str:
+        """The ZeroPadding1D/2D node of placeholder ``key`` (added once, named after its Keras layer)."""
+        if key in self.made:
+            return self.made[key]
+        from .layers import edge_field
+
+        x, pads, lay = self.pads[key]
+        kind = "ZeroPadding1D" if len(pads) == 1 else "ZeroPadding2D"
+        self.made[key] = self.add({"type": kind, "padding": edge_field(pads)}, [x], name=lay.xname)
+        return self.made[key]
 
     def last_axis_check(self, lay: KerasLayer, ax: int) -> None:
         s = lay.input_shape()
@@ -245,11 +258,10 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
             xs = []
             for ref in producers[lay.name]:
                 xs.append(tensor[ref])
-            padded = [x for x in xs if x in b.pads]
-            if padded and (fn not in _PAD_READERS or len(padded) != len(xs)):
-                lay.fail(f"reads the ZeroPadding layer {padded[0].split(':', 1)[1]!r}; xnn folds zero "
-                         f"padding into a following valid convolution only")
             lay.args = [tensor[r] for r in lay._arg_refs]
+            if fn not in _PAD_READERS or len(xs) != 1:  # only a convolution folds a ZeroPadding in
+                xs = [b.materialize(x) if x in b.pads else x for x in xs]
+                lay.args = [b.materialize(x) if x in b.pads else x for x in lay.args]
             lay.kwargs = {k: (tensor[v] if k in ("query", "value", "key") and isinstance(v, str) else v) for k, v in lay._kwargs.items()}
             b.current = lay.name
             tensor[lay.name] = fn(b, lay, xs)
@@ -261,7 +273,7 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
         problems = problems[:MAX_LAYER_ERRORS] + ([f"... and {extra} more"] if extra > 0 else [])
         raise FormatError(problems, source=where)
     if tensor[order[-1].name] in b.pads:
-        raise FormatError(f"the model ends in the ZeroPadding layer {order[-1].name!r}, which xnn has no layer for")
+        tensor[order[-1].name] = b.materialize(tensor[order[-1].name])
     if not b.layers or b.layers[-1]["name"] != tensor[order[-1].name]:
         raise FormatError("the model's output is its input (no layer computes anything)")
     f64 = "float64" in dtypes

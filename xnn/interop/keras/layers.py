@@ -16,7 +16,10 @@ Semantics converted (docs/import.md lists them):
   SeparableConv becomes a depthwise Conv (no bias) and a 1x1 Conv;
 - LSTM gate order i,f,c,o is xnn's i,f,g,o, its one bias xnn's ``bias_ih`` (``bias_hh`` = 0); GRU needs ``reset_after=True`` (xnn's and
   PyTorch's convention), its (z, r, h) gate blocks go through the GRU lowering's permutation;
-- Bidirectional(LSTM|GRU) with merge_mode concat|sum is a bidirectional node.
+- Bidirectional(LSTM|GRU) with merge_mode concat|sum is a bidirectional node;
+- ZeroPadding folds into the valid convolution that reads it when symmetric, else it is a
+  ZeroPadding node; Conv*DTranspose ``valid`` keeps Keras's output length through xnn's
+  ``output_padding``; GroupNormalization keeps Keras's epsilon; UpSampling2D is nearest only.
 """
 from __future__ import annotations
 
@@ -43,10 +46,14 @@ class Unsupported(Exception):
 # ------------------------------------------------------------------------------ activations
 # Keras activation name -> xnn Activation fields (None: the identity). Keras's defaults:
 # activations.gelu is exact (approximate=False), activations.leaky_relu's slope is 0.2.
+# Keras 3's hard_sigmoid is relu6(x + 3) / 6 (xnn's; Keras 2's was clip(0.2x + 0.5, 0, 1)), and
+# hard_silu / hard_swish is x * hard_sigmoid(x).
 _ACTS = {
     "linear": None, "relu": {"fn": "relu"}, "sigmoid": {"fn": "sigmoid"}, "tanh": {"fn": "tanh"},
     "softmax": {"fn": "softmax"}, "elu": {"fn": "elu"}, "gelu": {"fn": "gelu"}, "silu": {"fn": "silu"},
     "swish": {"fn": "silu"}, "leaky_relu": {"fn": "leaky_relu", "negative_slope": 0.2},
+    "relu6": {"fn": "relu6"}, "hard_sigmoid": {"fn": "hard_sigmoid"}, "hard_silu": {"fn": "hard_swish"},
+    "hard_swish": {"fn": "hard_swish"},
 }
 
 
@@ -151,37 +158,23 @@ def _conv_common(lay, nd: int, xs: list) -> dict:
     padding = _conv_padding(lay, nd)
     pads = lay.b.pads.get(xs[0])
     if pads is not None:  # ZeroPadding -> valid conv: the conv's explicit (symmetric) padding
-        src, pp = pads
-        if padding != "valid":
-            lay.fail("follows a ZeroPadding layer and has padding='same'; xnn folds explicit padding "
-                     "into valid-padded convolutions only")
-        if len(pp) != nd:
-            lay.fail(f"follows a ZeroPadding of rank {len(pp)}")
-        padding = _one([lo for lo, _ in pp])
-        xs[0] = src
+        src, pp, _ = pads
+        if padding == "valid" and len(pp) == nd and all(lo == hi for lo, hi in pp):
+            padding = _one([lo for lo, _ in pp])
+            xs[0] = src
+        else:  # the ZeroPadding node itself, read by this conv
+            xs[0] = lay.b.materialize(xs[0])
     return {"kernel_size": _one(k), "strides": _one(s), "padding": padding, "dilation": _one(d)}
 
 
 @converts("ZeroPadding1D", "ZeroPadding2D")
 def zero_padding(b, lay, xs):
-    """Not a node: remembered and folded into the (valid) convolution that reads it, when the pads
-    are symmetric (xnn's explicit conv padding is symmetric per axis)."""
+    """Remembered first: folded into the valid convolution that reads it when the pads are
+    symmetric (xnn's explicit conv padding is symmetric per axis); for any other reader, or
+    asymmetric pads, it becomes xnn's own ZeroPadding1D/2D node (:meth:`Builder.materialize`)."""
     channels_last(lay)
     nd = 1 if lay.cls == "ZeroPadding1D" else 2
-    p = lay.get("padding", 1)
-    if isinstance(p, int) and not isinstance(p, bool):
-        pp = [(p, p)] * nd
-    elif isinstance(p, (list, tuple)) and len(p) == nd and all(isinstance(i, int) for i in p) and nd == 2:
-        pp = [(int(i), int(i)) for i in p]
-    elif isinstance(p, (list, tuple)) and nd == 1 and len(p) == 2 and all(isinstance(i, int) for i in p):
-        pp = [(int(p[0]), int(p[1]))]
-    elif isinstance(p, (list, tuple)) and len(p) == nd and all(
-            isinstance(q, (list, tuple)) and len(q) == 2 and all(isinstance(i, int) for i in q) for q in p):
-        pp = [(int(q[0]), int(q[1])) for q in p]
-    else:
-        lay.fail(f"padding={p!r}")
-    if any(lo != hi or lo < 0 for lo, hi in pp):
-        lay.fail(f"asymmetric padding {pp}: xnn's explicit conv padding is symmetric per axis")
+    pp = _edges(lay, "padding", nd, 1)
     return b.pad(xs[0], pp, lay)
 
 
@@ -273,6 +266,101 @@ def global_avg(b, lay, xs):
     return b.add({"type": f"GlobalAvgPool{nd}D"}, xs, name=lay.xname)
 
 
+@converts("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPool1D", "GlobalMaxPool2D")
+def global_max(b, lay, xs):
+    channels_last(lay)
+    expect(lay, keepdims=False)
+    nd = 1 if lay.cls.endswith("1D") else 2
+    return b.add({"type": f"GlobalMaxPool{nd}D"}, xs, name=lay.xname)
+
+
+def _edges(lay, key: str, nd: int, default) -> list:
+    """Keras's ZeroPadding/Cropping amounts as ``(lo, hi)`` per spatial axis."""
+    p = lay.get(key, default)
+    if isinstance(p, int) and not isinstance(p, bool):
+        pp = [(p, p)] * nd
+    elif isinstance(p, (list, tuple)) and nd == 1 and len(p) == 2 and all(isinstance(i, int) for i in p):
+        pp = [(int(p[0]), int(p[1]))]
+    elif isinstance(p, (list, tuple)) and nd == 2 and len(p) == 2 and all(isinstance(i, int) for i in p):
+        pp = [(int(i), int(i)) for i in p]
+    elif isinstance(p, (list, tuple)) and len(p) == nd and all(
+            isinstance(q, (list, tuple)) and len(q) == 2 and all(isinstance(i, int) for i in q) for q in p):
+        pp = [(int(q[0]), int(q[1])) for q in p]
+    else:
+        lay.fail(f"{key}={p!r}")
+    if any(lo < 0 or hi < 0 for lo, hi in pp):
+        lay.fail(f"negative {key} {pp}")
+    return pp
+
+
+def edge_field(pp: list):
+    """xnn's ZeroPadding/Cropping field: ``[lo, hi]`` (1-D) or ``[[top, bottom], [left, right]]``."""
+    return list(pp[0]) if len(pp) == 1 else [list(q) for q in pp]
+
+
+@converts("Cropping1D", "Cropping2D")
+def cropping(b, lay, xs):
+    channels_last(lay)
+    nd = 1 if lay.cls == "Cropping1D" else 2
+    pp = _edges(lay, "cropping", nd, (1, 1) if nd == 1 else ((0, 0), (0, 0)))
+    return b.add({"type": lay.cls, "cropping": edge_field(pp)}, xs, name=lay.xname)
+
+
+@converts("UpSampling1D", "UpSampling2D")
+def upsampling(b, lay, xs):
+    nd = 1 if lay.cls == "UpSampling1D" else 2
+    if nd == 2:
+        channels_last(lay)
+        interp = lay.get("interpolation", "nearest")
+        if interp != "nearest":
+            lay.fail(f"interpolation={interp!r} is not supported: nearest only. Keras's bilinear runs through "
+                     f"tf.image.resize, whose interpolation weights are computed in float32, so it is not "
+                     f"exactly xnn's half-pixel bilinear (about 1e-7 apart even in float64)")
+    k = _ints(lay, "size", nd, 2)
+    return b.add({"type": lay.cls, "size": _one(k)}, xs, name=lay.xname)
+
+
+@converts("Conv1DTranspose", "Conv2DTranspose")
+def conv_transpose(b, lay, xs):
+    """Keras's ``same`` is xnn's (output ``L*s``); Keras's ``valid`` outputs
+    ``(L-1)*s + k + output_padding`` with ``output_padding`` unset meaning ``max(s - k, 0)`` (so
+    ``L*s`` where the stride exceeds the kernel: zeros then bias appended), which is xnn's ``valid``
+    with that ``output_padding`` (exact: the appended cells hold the bias in both)."""
+    nd = 1 if lay.cls == "Conv1DTranspose" else 2
+    channels_last(lay)
+    _no_lora(lay)
+    k = _ints(lay, "kernel_size", nd)
+    st = _ints(lay, "strides", nd, 1)
+    d = _ints(lay, "dilation_rate", nd, 1)
+    if any(v != 1 for v in d):
+        lay.fail(f"dilation_rate={_one(d)} is not supported (TensorFlow's CPU kernel refuses dilated transposed "
+                 f"convolutions, so the import could not be checked against Keras)")
+    if lay.int("groups", 1) != 1:
+        lay.fail(f"groups={lay.get('groups')} is not supported")
+    padding = lay.get("padding", "valid")
+    op = lay.get("output_padding")
+    if padding not in ("valid", "same"):
+        lay.fail(f"padding={padding!r} is not supported (valid or same)")
+    if op is not None:
+        op = [op] * nd if isinstance(op, int) and not isinstance(op, bool) else op
+        if (not isinstance(op, (list, tuple)) or len(op) != nd
+                or not all(isinstance(i, int) and 0 <= i < s_ for i, s_ in zip(op, st))):
+            lay.fail(f"output_padding={lay.get('output_padding')!r}: expected {nd} integer(s) in [0, stride)")
+        if padding == "same" and any(op):
+            lay.fail(f"output_padding={_one(list(op))} with padding='same' is not supported")
+        op = [int(i) for i in op]
+    elif padding == "valid":
+        op = [max(s_ - k_, 0) for s_, k_ in zip(st, k)]
+    use_bias = bool(lay.get("use_bias", True))
+    w = _n_weights(lay, lay.weights(), 2 if use_bias else 1)
+    fields = {"type": f"ConvTranspose{nd}D", "filters": lay.int("filters"), "kernel_size": _one(k),
+              "strides": _one(st), "padding": padding, "use_bias": use_bias}
+    if padding == "valid" and any(op):
+        fields["output_padding"] = _one(op)
+    y = b.add(_lean(fields), xs, name=lay.xname, native=w)
+    return with_activation(b, lay, y)
+
+
 @converts("Flatten")
 def flatten(b, lay, xs):
     channels_last(lay)  # Keras flattens (H, W, C) channels-last: xnn's order, no permutation
@@ -338,6 +426,56 @@ def layernorm(b, lay, xs):
                  native=[gamma, beta])
 
 
+@converts("GroupNormalization")
+def groupnorm(b, lay, xs):
+    """Keras's GroupNormalization is xnn's GroupNorm (PyTorch's formula): contiguous channel
+    groups, mean and biased variance per sample and group over the spatial axes, ``eps`` added
+    to the variance (Keras's default 1e-3 is kept), then ``* gamma + beta``. Keras computes it as
+    ``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))``: the same
+    function, rounded differently (float64: ~1e-16; float32: ~1e-7)."""
+    ax = lay.get("axis", -1)
+    if isinstance(ax, list) and len(ax) == 1:
+        ax = ax[0]
+    if not isinstance(ax, int) or isinstance(ax, bool):
+        lay.fail(f"axis={ax!r}: xnn's GroupNorm groups the last (channel) axis")
+    if ax != -1:
+        b.last_axis_check(lay, ax)
+    groups = lay.int("groups", 32, positive=False)
+    if groups == 0 or groups < -1:
+        lay.fail(f"groups={groups}")
+    center, scale = bool(lay.get("center", True)), bool(lay.get("scale", True))
+    w = _n_weights(lay, lay.weights(), int(center) + int(scale))
+    fields = {"type": "GroupNorm", "groups": groups, "eps": float(lay.get("epsilon", 1e-3))}
+    if not (center or scale):
+        return b.add({**fields, "affine": False}, xs, name=lay.xname)
+    it = iter(w)
+    gamma = np.asarray(next(it)) if scale else None
+    beta = np.asarray(next(it)) if center else None
+    gamma = np.ones_like(beta) if gamma is None else gamma
+    beta = np.zeros_like(gamma) if beta is None else beta
+    return b.add(fields, xs, name=lay.xname, native=[gamma, beta])
+
+
+@converts("SpatialDropout1D", "SpatialDropout2D")
+def spatial_dropout(b, lay, xs):
+    channels_last(lay)
+    return b.add({"type": lay.cls, "rate": float(lay.get("rate", 0.5))}, xs, name=lay.xname)
+
+
+@converts("Multiply")
+def multiply(b, lay, xs):
+    if len(xs) < 2:
+        lay.fail("needs 2 or more inputs")
+    return b.add({"type": "Multiply"}, xs, name=lay.xname)
+
+
+@converts("Subtract")
+def subtract(b, lay, xs):
+    if len(xs) != 2:
+        lay.fail(f"needs exactly 2 inputs (received {len(xs)})")
+    return b.add({"type": "Subtract"}, xs, name=lay.xname)
+
+
 @converts("Dropout")
 def dropout(b, lay, xs):
     expect(lay, noise_shape=None)
@@ -352,8 +490,14 @@ def activation(b, lay, xs):
 
 @converts("ReLU")
 def relu(b, lay, xs):
-    expect(lay, max_value=None, threshold=(0, 0.0))
+    expect(lay, threshold=(0, 0.0))
     slope = float(lay.get("negative_slope", 0.0) or 0.0)
+    mx = lay.get("max_value")
+    if mx is not None:
+        if float(mx) != 6.0 or slope != 0:
+            lay.fail(f"max_value={mx!r} (negative_slope={slope}) is not supported (xnn has relu6: max_value=6, "
+                     f"negative_slope=0)")
+        return b.add({"type": "Activation", "fn": "relu6"}, xs, name=lay.xname)
     f = {"type": "Activation", "fn": "relu"} if slope == 0 else {"type": "Activation", "fn": "leaky_relu",
                                                                  "negative_slope": slope}
     return b.add(f, xs, name=lay.xname)
@@ -524,7 +668,6 @@ def attention(b, lay, xs):
 HINTS = {
     "Lambda": "a Lambda layer holds Python code; xnn never runs code from a model",
     "Masking": "Keras's implicit mask propagation; xnn masks are explicit (a SequenceMask node)",
-    "GlobalMaxPooling1D": "xnn has no global max pooling", "GlobalMaxPooling2D": "xnn has no global max pooling",
     "InputLayer": "a second input: xnn models have one input",
     "Functional": "a nested model: xnn imports one flat model", "Sequential": "a nested model: xnn imports one flat model",
 }

@@ -169,8 +169,14 @@ def parse_marks(text: str) -> dict[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     from .fileio import write_text
 
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "docs" / "parity.md"
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m xnn.parity_matrix",
+                                 description="Regenerate the layer x path parity matrix (every registry case and "
+                                             "example on torch, keras, onnx and octave; minutes).")
+    ap.add_argument("out", nargs="?", default=str(ROOT / "docs" / "parity.md"),
+                    help="the Markdown file to write (default: docs/parity.md)")
+    out = Path(ap.parse_args(sys.argv[1:] if argv is None else argv).out)
     rows = compute(progress=True)
     write_text(out, render(rows))
     bad = [r for r, row in rows.items() if not all(c.ok for c in row.values())]

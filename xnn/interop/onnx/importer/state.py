@@ -21,7 +21,10 @@ from ....errors import FormatError
 from ....limits import limit
 
 
-SENTINEL = -(2**40) - 7  # stands for the (dynamic) batch size inside folded shape arithmetic
+# stands for the (dynamic) batch size inside folded shape arithmetic; exact in int32 and float32
+# (2**30 + 7 * 2**7 has 24 significant bits), so exporters' Casts of shapes keep it (tf2onnx casts
+# them to int32: -(2**40) - 7 came back as -7)
+SENTINEL = -(2**30) - 7 * 2**7
 
 
 NAME_RE = re.compile(r"[^A-Za-z0-9_]")

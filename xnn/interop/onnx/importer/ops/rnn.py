@@ -191,14 +191,14 @@ def _real_shape(info: RnnInfo, t: int) -> tuple:
 
 def consume(st: State, node, x: T) -> None:
     """A layer (``node``) reads ``x``: RNN views must be plain, and fix what their node returns."""
-    _consume(st, x, label(st, node))
+    _consume(st, x, label(st, node), time_major_ok=pools_time(node, x))
 
 
 def consume_output(st: State, x: T, name: str) -> None:
     _consume(st, x, f"the graph output {name!r}")
 
 
-def _consume(st: State, x: T, what: str) -> None:
+def _consume(st: State, x: T, what: str, time_major_ok: bool = False) -> None:
     from .....errors import FormatError
 
     def bad(msg: str) -> NoReturn:
@@ -215,7 +215,7 @@ def _consume(st: State, x: T, what: str) -> None:
     if x.split is not None:
         bad(f"reads the per-direction output of RNN node {x.node!r} without merging the directions "
             "(xnn concatenates them or sums them)")
-    if 0 in x.axes and x.axes[0] != 0:
+    if 0 in x.axes and x.axes[0] != 0 and not time_major_ok:
         bad("reads a tensor whose batch axis is not first (a time-major view); only an ONNX LSTM/GRU or a "
             "Transpose back can read it")
     if info is None:
@@ -299,6 +299,37 @@ def gather_view(st: State, node, x: T, idx: np.ndarray, axis: int) -> T:
         return replace(x, axes=axes, shape=x.shape[1:], rnn=("last", *x.rnn[1:]))
     err(st, node, f"picks index {i} along an axis of RNN node {x.node!r}'s output that xnn cannot split "
                    "(a direction or feature)")
+
+
+def slice_view(st: State, node, x: T, starts: list, ends: list, axes: list, steps: list) -> T | None:
+    """A Slice of an RNN sequence view that keeps only its last time step (tf2onnx writes
+    ``y[-1:]`` on the time-major ``Y`` for a Keras LSTM without ``return_sequences``): of a
+    unidirectional sequence that is xnn's ``output: last``, the time axis kept as a unit axis.
+    None for any other Slice (the caller handles it as an ordinary one)."""
+    info = st.rnn.get(x.node) if x.rnn is not None else None
+    if info is None or x.rnn[0] != "seq" or len(axes) != 1 or steps != [1]:
+        return None
+    ax = axes[0] % x.rank
+    if x.axes[ax] != 1:  # the time axis of the sequence view
+        return None
+    t = x.shape[0]
+    lo = starts[0] + t if starts[0] < 0 else starts[0]
+    hi = min(ends[0] + t if ends[0] < 0 else ends[0], t)
+    if (lo, hi) != (t - 1, t):
+        return None
+    if x.split is not None or info.dirs == 2:
+        err(st, node, f"keeps the last time step of bidirectional RNN node {x.node!r}: its reverse half is the "
+                       "reverse direction after one step, which xnn does not return; use Y_h")
+    axes_out = tuple(None if j == ax else (v if v in (None, 0) else v - 1) for j, v in enumerate(x.axes))
+    return replace(x, axes=axes_out, shape=x.shape[1:], rnn=("last", *x.rnn[1:]))
+
+
+def pools_time(node, x: T) -> bool:
+    """A global ReduceMean/ReduceMax reading a time-major sequence view (tf2onnx drops the
+    Transpose back before GlobalAveragePooling1D): the reduction handler maps the axes itself and
+    its output keeps the batch first once the time axis is reduced."""
+    return node.op_type in ("ReduceMean", "ReduceMax") and x.rnn is not None and x.rnn[0] == "seq" and \
+        x.split is None
 
 
 @handles("ReduceSum", xnn="merge: sum of a bidirectional LSTM/GRU", glue=True)

@@ -37,6 +37,18 @@ def _flatten(st, node, ins, a):
     return flatten_view(st, node, x)
 
 
+def _unit_axes_moved(x: T, src: list[int], tail: list[int]) -> T | None:
+    """A Reshape that only moves size-1 axes (the other sizes in the same order, the same rank) is
+    a Transpose: a view (tf2onnx writes a one-channel NHWC -> NCHW Transpose as such a Reshape)."""
+    if x.perm is not None or x.pads or x.split or x.rnn or len(tail) != len(src) - 1 or 1 not in tail:
+        return None
+    if [v for v in src[1:] if v != 1] != [v for v in tail if v != 1]:
+        return None
+    big = iter([a for a, v in zip(x.axes[1:], src[1:]) if v != 1])
+    unit = iter([a for a, v in zip(x.axes[1:], src[1:]) if v == 1])
+    return replace(x, axes=(x.axes[0], *(next(unit) if v == 1 else next(big) for v in tail)))
+
+
 @handles("Reshape", xnn="Flatten, Reshape, or a view", glue=True)
 def _reshape(st, node, ins, a):
     x = need_tensor(st, node, ins[0])
@@ -70,6 +82,9 @@ def _reshape(st, node, ins, a):
         return flatten_view(st, node, x)
     if tail == src[1:]:
         return x
+    y = _unit_axes_moved(x, src, tail)
+    if y is not None:
+        return y
     if not x.plain():
         err(st, node, "reshaping a channels-first view into a new rank has no xnn equivalent")
     return add_layer(st, node, "Reshape", {"target_shape": tail}, [base_of(x)])
@@ -171,12 +186,20 @@ def _slice1(st, node, ins, a):
     return _slice(st, node, ins, a)
 
 
-@handles("Slice", since=10, xnn="Cropping1D/2D", notes="a crop of spatial axes (step 1); other axes kept whole")
+@handles("Slice", since=10, xnn="Cropping1D/2D (or the last step of an RNN output)", glue=True,
+         notes="a crop of spatial axes (step 1); other axes kept whole")
 def _slice(st, node, ins, a):
     """A Slice of a computed tensor that keeps the batch, channel and unit axes whole and takes a
-    contiguous range of each spatial axis: Cropping1D/2D (the identity when it takes everything)."""
+    contiguous range of each spatial axis: Cropping1D/2D (the identity when it takes everything).
+    The last time step of an RNN sequence view is xnn's ``output: last`` (``rnn.slice_view``)."""
+    from .rnn import consume, slice_view
+
     x = need_tensor(st, node, ins[0])
     starts, ends, axes, steps = _slice_args(st, node, ins, a)
+    y = slice_view(st, node, x, starts, ends, axes, steps)
+    if y is not None:
+        return y
+    consume(st, node, x)  # registered as glue for the view above: any other Slice is a layer's read
     if x.perm is not None:
         err(st, node, "slicing a permuted feature vector")
     r = x.rank

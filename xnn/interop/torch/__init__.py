@@ -104,7 +104,8 @@ def from_torch_full(module, example_input) -> tuple[dict, dict[str, np.ndarray],
         from ..onnx.importer import _import
 
         try:
-            spec, params, views = _import(model, where)
+            spec, params, *rest = _import(model, where)
+            views = rest[0] if rest else {}
         except XnnError as e:
             problems += [_annotate(m, module) for m in e.messages]
         except Exception as e:  # noqa: BLE001  the importer's own guard for files, for an in-memory model

@@ -49,13 +49,15 @@ def test_roundtrip_at_opsets(kind, case, cid, opset, tmp_path):
     np.testing.assert_allclose(forward(spec2, back, x), forward(spec, f32, x), rtol=1e-6, atol=1e-6)
 
 
-def test_float64_exports_of_exact_decompositions_are_refused_clearly(tmp_path):
+def test_float64_exports_of_exact_decompositions_import_as_their_parts(tmp_path):
     """float64 files write hard_sigmoid as Clip(x + 3, 0, 6) / 6 (ONNX float attributes are float32):
-    exact in ONNX Runtime, but not read back as one layer."""
+    not read back as one layer, but as its parts (Scale, relu6, Scale), which compute it."""
     spec = from_dict({"input": {"shape": [4]}, "model": [{"type": "Activation", "fn": "hard_sigmoid"}]})
     path = export_onnx(spec, {}, tmp_path / "m.onnx", dtype="float64")
-    with pytest.raises(FormatError, match="adding a constant"):
-        import_onnx(path)
+    sd, params = import_onnx(path)
+    assert [n["type"] for n in sd["model"]] == ["Scale", "Activation", "Scale"]
+    x = np.linspace(-5, 5, 12).reshape(3, 4)
+    np.testing.assert_allclose(forward(from_dict(sd), params, x), forward(spec, {}, x), rtol=1e-15, atol=1e-15)
 
 
 # ------------------------------------------------------------------ hand-built graphs
@@ -137,14 +139,19 @@ def test_mul_that_xnn_cannot_broadcast_is_refused(tmp_path):
         import_onnx(tmp_path / "m.onnx")
 
 
-@pytest.mark.parametrize("op,consts,match", [
-    ("Sub", {"k": np.ones(5)}, "subtracting a constant has no xnn layer"),
-    ("Mul", {"k": np.full(5, 2.0)}, "multiplying by a constant is only supported"),
-])
-def test_constant_operands_are_refused(op, consts, match, tmp_path):
+@pytest.mark.parametrize("op,consts", [("Sub", {"k": np.ones(5)}), ("Mul", {"k": np.full(5, 2.0)})])
+def test_constant_operands_become_a_scale(op, consts, tmp_path):
+    """A tensor and a constant: no Subtract/Multiply (they take tensors) but a Scale layer."""
     nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node(op, ["r", "k"], ["y"])]
-    onnx.save(_model(nodes, consts, [2, 5]), str(tmp_path / "m.onnx"))
-    with pytest.raises(FormatError, match=match):
+    x = np.random.default_rng(1).normal(size=(2, 5)).astype(np.float32)
+    spec = _import_and_compare(_model(nodes, consts, [2, 5]), tmp_path, x)
+    assert [n.kind for n in spec.nodes] == ["Activation", "Scale"]
+
+
+def test_constant_operands_that_vary_along_the_batch_are_refused(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Mul", ["r", "k"], ["y"])]
+    onnx.save(_model(nodes, {"k": np.ones((2, 5))}, [2, 5]), str(tmp_path / "m.onnx"))
+    with pytest.raises(FormatError, match="varies along the batch axis"):
         import_onnx(tmp_path / "m.onnx")
 
 

@@ -21,12 +21,15 @@ from ....errors import FormatError, XnnError
 from ..load import load_onnx, tensor_array
 from .fold import FOLD_OPS, fold
 from .registry import cf_ops, handler, registry, supported
-from .state import NAME_RE, SENTINEL, T, State, attrs, check_size, err, fresh, lookup, node_key, short
+from .state import NAME_RE, SENTINEL, T, State, attrs, check_size, err, fresh, label, lookup, node_key, short
 
-__all__ = ["import_onnx", "import_onnx_full", "load_onnx", "registry", "supported", "FOLD_OPS", "SENTINEL"]
+__all__ = ["import_onnx", "import_onnx_full", "to_xnn_input", "to_onnx_output", "load_onnx", "registry", "supported", "FOLD_OPS", "SENTINEL"]
 
 
-_PASS_OPS = {"Identity", "Dropout", "Pad", "Cast", "Slice"}  # between the input and a channels-first reader
+# between the input and a channels-first reader: the input is then read as (N, C, *S); elementwise
+# ops (input scaling such as (x - mean) / std, activations) keep that view
+_PASS_OPS = {"Identity", "Dropout", "Pad", "Cast", "Slice", "Mul", "Add", "Sub", "Div", "Sum", "Relu", "LeakyRelu",
+             "Sigmoid", "Tanh", "Elu", "Clip", "HardSigmoid", "HardSwish", "Gelu"}
 
 
 def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -41,16 +44,38 @@ def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
 def import_onnx_full(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict]:
     """:func:`import_onnx` plus what the file's metadata restored: ``info["preprocess"]`` (a run's
     fitted preprocessing, from ``xnn_preprocess``, or None), ``info["restored"]`` (spec sections
-    taken from ``xnn_spec``) and ``info["defaulted"]`` (sections the import had to default)."""
+    taken from ``xnn_spec``) and ``info["defaulted"]`` (sections the import had to default), and
+    how ONNX's tensors relate to xnn's: ``info["input_axes"]`` / ``info["output_axes"]`` (ONNX axis
+    ``i`` holds xnn batch axis ``axes[i]``; None: a unit axis xnn does not have) and
+    ``info["output_perm"]`` (a flattened channels-first output: ONNX feature ``j`` is xnn feature
+    ``perm[j]``, else None). :func:`to_xnn_input` and :func:`to_onnx_output` apply them."""
     model = load_onnx(path)
     try:
-        spec, params = _import(model, str(path))
+        spec, params, views = _import(model, str(path))
     except XnnError:
         raise
     except Exception as e:  # a malformed graph must end in a clear error, never a traceback
         raise FormatError(f"{path}: cannot import ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
     spec, info = _restore(model, spec, str(path))
+    info.update(views)
     return spec, params, info
+
+
+def to_xnn_input(x: np.ndarray, info: dict) -> np.ndarray:
+    """An ONNX input batch (e.g. ``(N, C, H, W)``) as the imported spec reads it (``(N, H, W, C)``)."""
+    axes = info["input_axes"]
+    return np.asarray(x).transpose([axes.index(j) for j in range(len(axes))])
+
+
+def to_onnx_output(y: np.ndarray, info: dict) -> np.ndarray:
+    """The imported model's (channels-last) output batch in the ONNX graph's layout."""
+    from .state import view_of
+
+    y = np.asarray(y)
+    perm = info.get("output_perm")
+    if perm is not None:
+        y = y[:, np.asarray(perm)]
+    return view_of(y, tuple(info["output_axes"]))
 
 
 _SECTIONS = ("name", "train", "data", "parallel")  # what a spec holds besides its input and graph
@@ -126,19 +151,31 @@ def _import(model, path: str):
     for n in nodes:
         for x in n.input:
             st.uses[x] = st.uses.get(x, 0) + 1
+            st.readers.setdefault(x, []).append(n)
     for n in nodes:
         _node(st, n)
-    out = st.tens.get(graph.output[0].name)
+    oname = graph.output[0].name
+    out = st.tens.get(oname)
+    if out is None and oname not in st.consts:
+        for n in nodes:
+            if oname in n.output[1:]:
+                raise FormatError(f"{label(st, n)}: the graph output {oname[:80]!r} is its output "
+                                  f"{list(n.output).index(oname)} (statistics, indices or a mask), which xnn "
+                                  "does not compute", source=path)
     if out is None or out.node == "input":
         raise FormatError(f"{path}: the graph output is a constant or the input itself; nothing to import")
     from .ops.rnn import consume_output
 
     consume_output(st, out, graph.output[0].name)
+    if out.shuffle:
+        raise FormatError(f"{path}: the graph output is a channel axis split into groups (an unfinished channel shuffle)")
     if out.pads is not None:
         raise FormatError(f"{path}: the graph ends in a Pad, which xnn has no layer for")
     if st.layers[-1]["name"] != out.node:
         raise FormatError(f"{path}: the graph output is not its last computed tensor")
-    _keep_output_rank(st, out)
+    out = _keep_output_rank(st, out)
+    views = {"input_axes": list(st.tens[inp.name].axes), "output_axes": list(out.axes),
+             "output_perm": None if out.perm is None else [int(v) for v in out.perm]}
     name = NAME_RE.sub("_", graph.name or "imported")[:63] or "imported"
     spec = {"xnn": 1, "name": name, "input": spec_input, "model": st.layers}
     train = _fitting_loss(st)
@@ -153,22 +190,23 @@ def _import(model, path: str):
         check_params(st.params, s, source=path)
     except SpecError as e:
         raise FormatError([f"imported graph is not a valid xnn model: {m}" for m in e.messages], source=path) from None
-    return spec, {k: np.asarray(v, dtype=np.float64) for k, v in st.params.items()}
+    return spec, {k: np.asarray(v, dtype=np.float64) for k, v in st.params.items()}, views
 
 
-def _keep_output_rank(st: State, out: T) -> None:
+def _keep_output_rank(st: State, out: T) -> T:
     """A graph output that is a unit-axis view of the last xnn tensor (SqueezeNet's ``(N, 1000, 1, 1)``
     after GlobalAveragePool) keeps its ONNX rank: a Reshape to the ONNX per-sample shape, exact
     because the values are in the same order. Channels-first outputs stay channels-last (documented)."""
     real = [a for a in out.axes if a is not None]
     if out.perm is not None or out.split is not None or len(real) == len(out.axes):
-        return
+        return out
     if real != list(range(len(real))):
-        return  # a channels-first view: the output is channels-last (as for any cf output)
+        return out  # a channels-first view: the output is channels-last (as for any cf output)
     target = [int(v) for v in out.onnx_shape()[1:]]
     name = fresh(st, f"{out.node}_to_onnx_shape")
     st.layers.append({"type": "Reshape", "name": name, "target_shape": target})
     st.shapes[name] = tuple(target)
+    return T(name, tuple(target), tuple(range(len(target) + 1)))
 
 
 def _fitting_loss(st: State) -> dict | None:
@@ -231,7 +269,7 @@ def _input(st: State, graph, inp) -> dict:
 
 
 def _consumed_channels_first(graph, name: str) -> bool:
-    """True when a Conv/pool/BatchNormalization reads the input (through Identity/Pad/Dropout)."""
+    """True when a Conv/pool/BatchNormalization reads the input (through ``_PASS_OPS``)."""
     readers: dict[str, list] = {}
     for n in graph.node:  # one pass: a long chain of Identity nodes stays linear
         for x in set(n.input):

@@ -1,6 +1,9 @@
 """Constant folding: nodes whose inputs are all constants (or the shape of a known tensor) are
 evaluated with ``onnx.reference`` at the file's opset, after their output size is bounded from the
-inputs alone (``MAX_FOLDED_BYTES``, and ``_FOLDED_TOTAL`` times that in all)."""
+inputs alone (``MAX_FOLDED_BYTES``, and ``_FOLDED_TOTAL`` times that in all). ``ConstantOfShape``
+is not evaluated but returned as a read-only broadcast of its value (no memory; not counted in
+the total): it is bounded by ``MAX_FOLDED_BYTES`` like any folded constant, and a later fold that
+computes from it is bounded by its logical size."""
 from __future__ import annotations
 
 import numpy as np
@@ -47,6 +50,8 @@ def fold(st: State, node, ins: list) -> list[np.ndarray] | None:
     cap = limit("MAX_FOLDED_BYTES")
     if size > cap:
         err(st, node, f"constant folding would produce {size} bytes, more than {cap} (XNN_LIMIT_MAX_FOLDED_BYTES)")
+    if op == "ConstantOfShape":  # a fill: a read-only broadcast of its one value, nothing allocated
+        return [_fill(st, node, ins[0], a)]
     if op not in _VIEW_OPS:
         st.folded += size
         if st.folded > _FOLDED_TOTAL * cap:
@@ -54,6 +59,18 @@ def fold(st: State, node, ins: list) -> list[np.ndarray] | None:
                            "(XNN_LIMIT_MAX_FOLDED_BYTES)")
     feeds = {n: v for n, v in zip(node.input, ins) if n}
     return _evaluate(st, node, feeds)
+
+
+def _fill(st: State, node, shape, a) -> np.ndarray:
+    """ConstantOfShape as ``np.broadcast_to`` of its value: a weight written as a fill (the onnx
+    package's "light" models hold every weight this way) costs memory only where a layer copies it
+    into its parameters, as an initializer of that size would."""
+    dims = _fold_dims(st, node, shape, "shape")
+    val = a.get("value")
+    v = np.zeros((), np.float32) if val is None else tensor_array(val, st.path, f"{label(st, node)} value")
+    if v.size != 1:
+        err(st, node, f"value must hold one element (received {v.size})")
+    return np.broadcast_to(v.reshape(()), dims)
 
 
 def _evaluate(st: State, node, feeds: dict) -> list[np.ndarray]:

@@ -49,13 +49,21 @@ class T:
     # virtual axes (direction, hidden); ``rnn`` = (mode, num_layers, merge) the view stands for
     split: tuple | None = None
     rnn: tuple | None = None
+    # a channel shuffle in progress (ShuffleNet's Reshape, Transpose, Reshape): ONNX axis ``i`` of
+    # this view is split into ``(g, c)`` (``swapped``: after the Transpose, ``(c, g)``); ``axes``
+    # and ``shape`` stay those of the unsplit tensor
+    shuffle: tuple | None = None
 
     @property
     def rank(self) -> int:
-        return len(self.axes)
+        return len(self.axes) + (1 if self.shuffle else 0)
 
     def onnx_shape(self) -> list[int]:
-        return [SENTINEL if a == 0 else (1 if a is None else self.shape[a - 1]) for a in self.axes]
+        s = [SENTINEL if a == 0 else (1 if a is None else self.shape[a - 1]) for a in self.axes]
+        if self.shuffle:
+            i, g, c, swapped = self.shuffle
+            s[i:i + 1] = [c, g] if swapped else [g, c]
+        return s
 
     def plain(self) -> bool:
         return self.axes == tuple(range(len(self.shape) + 1)) and self.perm is None
@@ -91,6 +99,7 @@ class State:
     batch: int | None = None  # the input's static batch size, if the file fixes one
     index: dict = field(default_factory=dict)  # node_key(node) -> its index in graph.node (for messages)
     nonneg: set = field(default_factory=set)  # xnn nodes whose outputs are known to be >= 0
+    readers: dict = field(default_factory=dict)  # ONNX tensor -> the nodes that read it
     folded: int = 0  # bytes of every constant computed by folding so far (bounded)
 
 
@@ -241,6 +250,9 @@ def need_const(st, node, v, what: str) -> np.ndarray:
 def need_tensor(st, node, v, what: str = "input") -> T:
     if not isinstance(v, T):
         err(st, node, f"{what} must be computed from the graph input")
+    if v.shuffle and node.op_type not in ("Transpose", "Reshape", "Identity"):
+        err(st, node, "reads a tensor whose channel axis a Reshape split into groups; xnn imports that only as a "
+                       "channel shuffle (Reshape, Transpose of the two axes, Reshape back)")
     if v.pads is not None and node.op_type not in ("Conv", "Identity"):
         err(st, node, "a Pad is only supported right before a Conv")
     return v

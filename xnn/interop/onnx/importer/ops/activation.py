@@ -71,9 +71,9 @@ def _dropout(st, node, ins, a):
     return keep_view(add_layer(st, node, kind, {"rate": f32(rate)}, [base_of(x)]), x)
 
 
-@handles("Mul", xnn="Multiply (Activation silu / hard_swish for x * Sigmoid(x) / HardSigmoid(x))",
-         notes="tensors: NumPy broadcasting that is xnn's per-sample broadcasting; a constant only as the scale "
-               "right after a GroupNorm")
+@handles("Mul", xnn="Multiply (Activation silu / hard_swish for x * Sigmoid(x) / HardSigmoid(x)); a constant: "
+         "Scale (or the scale of the GroupNorm/BatchNorm/Scale before)",
+         notes="tensors: NumPy broadcasting that is xnn's per-sample broadcasting; tensor * constant")
 def _mul(st, node, ins, a):
     """``x * Sigmoid(x)`` (SiLU as exporters write it) and ``x * HardSigmoid(x)`` (hard_swish); any
     other product of tensors is a Multiply (see :mod:`.pointwise`)."""

@@ -56,10 +56,12 @@ def geometry(st, node, a, x: T, k):
          notes="pads valid, symmetric, TF 'same'; auto_pad; a zero Pad right before it folded in")
 def _conv(st, node, ins, a):
     x = need_tensor(st, node, ins[0])
-    need_cf(st, node, x)
     w = need_const(st, node, ins[1], "W")
     b = ins[2] if len(ins) > 2 else None
     nd = w.ndim - 2
+    if len(x.shape) == 1 and x.rank >= 3 and x.axes[:2] == (0, 1) and all(v is None for v in x.axes[2:]):
+        return _conv_of_vector(st, node, x, w, b, a)
+    need_cf(st, node, x)
     if nd not in (1, 2):
         err(st, node, f"{nd}-D convolution is not an xnn layer")
     k = list(a.get("kernel_shape", w.shape[2:]))
@@ -82,6 +84,26 @@ def _conv(st, node, ins, a):
     y = add_layer(st, node, f"Conv{nd}D", fields, [src], p)
     if b is None:
         st.bias_slot[node.output[0]] = len(st.layers) - 1
+    return T(y.node, y.shape, x.axes)
+
+
+def _conv_of_vector(st, node, x: T, w: np.ndarray, b, a) -> T:
+    """A 1x1 Conv of a ``(N, C, 1, ..., 1)`` view of an xnn vector (a classifier after
+    GlobalAveragePool, as in DenseNet's and SqueezeNet-style heads): a Dense, seen as
+    ``(N, units, 1, ..., 1)`` again."""
+    nd = x.rank - 2
+    k = list(a.get("kernel_shape", w.shape[2:]))
+    p = list(a.get("pads", [0] * (2 * nd)))
+    ap = a.get("auto_pad", b"NOTSET")
+    ap = ap.decode() if isinstance(ap, bytes) else ap
+    if w.ndim != x.rank or any(v != 1 for v in k) or any(p) or int(a.get("group", 1)) != 1 or \
+            ap not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+        err(st, node, "a convolution of a (N, C, 1, 1) view of a vector maps to xnn only as a 1x1 Conv without "
+                       "padding or groups (a Dense)")
+    from .dense import dense
+
+    bias = None if b is None else np.asarray(need_const(st, node, b, "B"), np.float64).reshape(-1)
+    y = dense(st, node, T(x.node, x.shape, (0, 1), x.perm), np.asarray(w, np.float64).reshape(w.shape[0], w.shape[1]), bias)
     return T(y.node, y.shape, x.axes)
 
 
@@ -233,53 +255,123 @@ def _pad(st, node, ins, a):
     return T(y.node, y.shape, x.axes)
 
 
+def _pool_out(n: int, k: int, s: int, lo: int, hi: int, ceil: bool) -> int:
+    """ONNX's output length of a pool (dilation 1); with ``ceil_mode`` a last window that would start
+    in the end padding is dropped (ONNX Runtime's and PyTorch's rule)."""
+    span = n + lo + hi - k
+    if span < 0:
+        return 0
+    o = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (o - 1) * s >= n + lo:
+        o -= 1
+    return o
+
+
+def _counts(n: int, k: int, s: int, lo: int, hi: int, o: int, include: bool) -> np.ndarray:
+    """Cells window ``i`` averages over (ONNX): inside the input, or inside the declared pads with
+    ``count_include_pad=1`` (never the cells a ``ceil_mode`` window reaches beyond them)."""
+    start = np.arange(o) * s - lo
+    a, b = (-lo, n + hi) if include else (0, n)
+    return np.minimum(start + k, b) - np.maximum(start, a)
+
+
 def _pool(kind: str):
     def h(st, node, ins, a):
         x = need_tensor(st, node, ins[0])
         need_cf(st, node, x)
-        k = list(a["kernel_shape"])
+        k = [int(v) for v in a["kernel_shape"]]
         nd = len(k)
         if nd not in (1, 2):
             err(st, node, f"{nd}-D pooling is not an xnn layer")
         spatial, s, d, pads = geometry(st, node, a, x, k)
         if any(v != 1 for v in d):
             err(st, node, "dilated pooling is not an xnn layer")
-        padding = pads_to_padding(st, node, spatial, k, s, d, pads, True)
-        include = int(a.get("count_include_pad", 0))
+        ceil = bool(int(a.get("ceil_mode", 0)))
+        include = kind == "AvgPool" and bool(int(a.get("count_include_pad", 0)))
+        n = [int(v) for v in spatial]
+        out = [_pool_out(n[i], k[i], s[i], pads[i][0], pads[i][1], ceil) for i in range(nd)]
+        if any(o <= 0 for o in out):
+            err(st, node, f"pool of size {k} does not fit the input {n} with pads {[list(p) for p in pads]}")
+        # the pads the windows actually read: all of the start ones, at the end up to the last window
+        eff = [(pads[i][0], max(0, (out[i] - 1) * s[i] + k[i] - pads[i][0] - n[i])) for i in range(nd)]
+        valid = [_counts(n[i], k[i], s[i], pads[i][0], pads[i][1], out[i], False) for i in range(nd)]
+        if any(np.any(v <= 0) for v in valid):
+            err(st, node, f"pads {[list(p) for p in pads]}: a window holds padding only, which xnn's pools do not produce")
         src = base_of(x)
-        if kind == "AvgPool" and include and padding == "same" and all(lo == hi for lo, hi in pads):
-            padding = [int(lo) for lo, _ in pads]  # counted zeros: zero padding then a 'valid' pool
-        if isinstance(padding, list):  # symmetric explicit pads: zero padding, then a 'valid' pool
-            if kind == "AvgPool" and not include:
-                err(st, node, f"pads {padding} with count_include_pad=0: xnn's pools pad only 'same' (TF rule), "
-                               "and zero padding would count the padded cells")
-            if kind == "MaxPool" and src.node not in st.nonneg:
-                err(st, node, f"explicit pads {padding}: xnn's pools pad only 'same' (TF rule); zero padding is "
-                               "exact only for inputs known to be >= 0 (after a ReLU), which this one is not")
-            src = zero_pad(st, node, src, padding)
+        from .....layers import _conv
+
+        same = [_conv.same_pads(n[i], k[i], s[i], 1) for i in range(nd)]
+        if all(p == (0, 0) for p in eff):
             padding = "valid"
-        elif kind == "AvgPool" and padding != "valid" and include:
-            err(st, node, "count_include_pad=1 with 'same' padding: xnn's average pooling excludes padded cells")
+        elif eff == same and not include:
+            padding = "same"  # xnn's 'same': TF's pads, padded cells never counted
+        elif all(o == 1 for o in out) and all(v[0] == n[i] for i, v in enumerate(valid)):
+            # one window over the whole input: a global pool, seen as (N, C, 1, ..., 1)
+            y = add_layer(st, node, f"Global{kind}{nd}D", {}, [src])
+            view = T(y.node, y.shape, (0, 1, *([None] * nd)))
+            if include:
+                cnt = np.prod([_counts(n[i], k[i], s[i], pads[i][0], pads[i][1], 1, True)[0] for i in range(nd)])
+                y = add_layer(st, node, "Scale", {"shape": [1], "use_bias": False}, [y],
+                              {"weight": np.array([float(np.prod(n)) / float(cnt)])},
+                              name=fresh(st, name_hint(node) + "_count"))
+                view = T(y.node, y.shape, view.axes)
+            return view
+        else:
+            # explicit pads: padding layers, then a 'valid' pool. Max: zeros where the input is known to be
+            # >= 0, else copies of the edge cells (each window that reads padding also reads the edge cell
+            # next to it, so -inf and a copy of it give the same maximum).
+            if kind == "MaxPool" and src.node not in st.nonneg:
+                src = edge_pad(st, node, src, eff)
+            else:
+                src = zero_pad(st, node, src, eff)
+            padding = "valid"
         y = add_layer(st, node, f"{kind}{nd}D", {"pool_size": k, "strides": s, "padding": padding}, [src])
-        if int(a.get("ceil_mode", 0)):
-            want = [-(-(spatial[i] + pads[i][0] + pads[i][1] - k[i]) // s[i]) + 1 for i in range(nd)]
-            if list(y.shape[:nd]) != want:
-                err(st, node, "ceil_mode=1 changes the output size here; xnn pools round down")
+        if list(y.shape[:nd]) != out:
+            err(st, node, f"internal: output {list(y.shape[:nd])} is not ONNX's {out}")
+        if kind == "AvgPool" and padding == "valid" and src.node != x.node:
+            # zeros counted in each window's divisor prod(k); ONNX divides by the cells it counts
+            cnt = [_counts(n[i], k[i], s[i], pads[i][0], pads[i][1], out[i], include) for i in range(nd)]
+            div = cnt[0] if nd == 1 else np.multiply.outer(cnt[0], cnt[1])
+            factor = float(np.prod(k)) / div.astype(np.float64)
+            if np.any(factor != 1.0):
+                y = add_layer(st, node, "Scale", {"shape": [*out, 1], "use_bias": False}, [y],
+                              {"weight": factor.reshape(*out, 1)}, name=fresh(st, name_hint(node) + "_count"))
         return T(y.node, y.shape, x.axes)
     return h
 
 
-def zero_pad(st, node, x: T, padding: list[int]) -> T:
-    """Zero padding of an xnn tensor as a depthwise 1x1 Conv of ones with symmetric ``padding``
-    (exact: each value times 1.0). xnn's pools have no explicit padding of their own."""
-    c = x.shape[-1]
-    nd = len(padding)
-    fields = {"filters": c, "kernel_size": [1] * nd, "strides": [1] * nd, "padding": padding,
-              "dilation": [1] * nd, "groups": c, "use_bias": False}
-    y = add_layer(st, node, f"Conv{nd}D", fields, [x], {"weight": np.ones((c, 1, *([1] * nd)))},
-             name=fresh(st, name_hint(node) + "_pad"))
-    if x.node in st.nonneg:
-        st.nonneg.add(y.node)
+def zero_pad(st, node, x: T, pads: list[tuple[int, int]]) -> T:
+    """A ZeroPadding1D/2D of per-axis ``(lo, hi)`` pads before a 'valid' pool (xnn's pools pad only
+    'same' themselves)."""
+    nd = len(pads)
+    return add_layer(st, node, f"ZeroPadding{nd}D", {"padding": edge_field(pads)}, [x],
+                     name=fresh(st, name_hint(node) + "_pad"))
+
+
+def edge_pad(st, node, x: T, pads: list[tuple[int, int]]) -> T:
+    """``x`` padded by copies of its edge cells (per xnn spatial axis ``(lo, hi)``): Cropping1D/2D
+    layers that keep the first / last cell and a Concatenate along that axis."""
+    nd = len(pads)
+    y = x
+    for i, (lo, hi) in enumerate(pads):
+        if lo == 0 and hi == 0:
+            continue
+        n = y.shape[i]
+        parts = []
+        for count, keep in ((lo, "first"), (hi, "last")):
+            if not count:
+                parts.append(None)
+                continue
+            if n == 1:
+                edge = y
+            else:
+                crop = [(0, 0)] * nd
+                crop[i] = (0, n - 1) if keep == "first" else (n - 1, 0)
+                edge = add_layer(st, node, f"Cropping{nd}D", {"cropping": edge_field(crop)}, [y],
+                                 name=fresh(st, f"{name_hint(node)}_{keep}{i}"))
+            parts.append([edge] * count)
+        ins = (parts[0] or []) + [y] + (parts[1] or [])
+        y = add_layer(st, node, "Concatenate", {"axis": i - nd - 1}, ins, name=fresh(st, f"{name_hint(node)}_pad{i}"))
     return y
 
 

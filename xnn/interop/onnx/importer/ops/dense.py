@@ -1,5 +1,5 @@
-"""Gemm, MatMul (+ a constant Add: the bias) and Add/Sum of tensors -> Dense, Add (a constant Add
-after a GroupNorm is its bias: ``norm.py``)."""
+"""Gemm, MatMul (+ a constant Add: the bias) and Add/Sum of tensors -> Dense, Add (a tensor plus a
+constant otherwise: ``pointwise.const_affine``)."""
 from __future__ import annotations
 
 import re
@@ -12,9 +12,7 @@ from ..state import T, add_layer, base_of, err, f32, keep_view, name_hint, need_
 
 def dense(st, node, x: T, w: np.ndarray, b: np.ndarray | None) -> T:
     if x.perm is not None:  # ONNX feature j is xnn feature perm[j]: move the columns
-        wx = np.empty_like(w)
-        wx[:, x.perm] = w
-        w = wx
+        w = np.take(w, np.argsort(x.perm), axis=1)
     if x.rank > 2 and not x.plain():
         err(st, node, "a MatMul over the last axis of a channels-first tensor has no xnn equivalent")
     if x.rank == 2 and x.axes != (0, 1):
@@ -59,7 +57,8 @@ def _matmul(st, node, ins, a):
     return dense(st, node, x, b.T.astype(np.float64), None)
 
 
-@handles("Add", "Sum", xnn="Add (or the bias of the Dense/Conv/GroupNorm before)", notes="tensors of one layout")
+@handles("Add", "Sum", xnn="Add (a constant: the bias of the Dense/Conv/GroupNorm/BatchNorm/Scale before, or Scale)",
+         notes="tensors of one layout; a tensor plus a constant")
 def _add_op(st, node, ins, a):
     ts = [v for v in ins if isinstance(v, T)]
     cs = [v for v in ins if isinstance(v, np.ndarray)]
@@ -69,11 +68,9 @@ def _add_op(st, node, ins, a):
         if len(ts) != 1 or len(cs) != 1:
             err(st, node, "only a tensor plus one constant (a bias) is supported")
         xname = node.input[[isinstance(v, T) for v in ins].index(True)]
-        from .norm import fold_shift, is_foldable_norm
+        from .pointwise import const_affine
 
-        if is_foldable_norm(st, ts[0]):
-            return fold_shift(st, node, ts[0], xname, cs[0])
-        return fold_bias(st, node, ts[0], xname, cs[0])
+        return const_affine(st, node, ts[0], xname, b=cs[0])
     x0 = ts[0]
     for t in ts[1:]:
         if t.axes != x0.axes or t.shape != x0.shape or not same_perm(t.perm, x0.perm) or t.pads or x0.pads:

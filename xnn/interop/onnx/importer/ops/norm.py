@@ -1,6 +1,7 @@
 """BatchNormalization, LayerNormalization -> BatchNorm, LayerNorm; InstanceNormalization,
 GroupNormalization (and xnn's channels-last Reshape/Transpose/InstanceNormalization decomposition)
--> GroupNorm, with a following constant Mul / Add folded into its weight / bias."""
+-> GroupNorm; LRN. A following constant Mul / Add (a BatchNorm written as BatchNormalization, Mul,
+Add) folds into the weight / bias of the GroupNorm, BatchNorm or Scale before it (:func:`fold_affine`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -141,22 +142,31 @@ def _group_normalization(st, node, ins, a):
     return T(y.node, y.shape, x.axes, x.perm)
 
 
-def _foldable_norm(st, x: T) -> dict | None:
-    """The GroupNorm layer ``x`` views when it is the last layer, read through one chain of views."""
-    if not st.layers or st.layers[-1]["name"] != x.node or st.layers[-1]["type"] != "GroupNorm":
+_AFFINE_KINDS = ("GroupNorm", "BatchNorm", "Scale")  # layers a following constant Mul/Add folds into
+
+
+def _foldable(st, x: T, xname: str) -> dict | None:
+    """The GroupNorm/BatchNorm/Scale layer ``x`` views when it is the last layer and nothing but
+    this node reads it (``xname`` once, through one chain of views)."""
+    if not st.layers or st.layers[-1]["name"] != x.node or st.layers[-1]["type"] not in _AFFINE_KINDS:
         return None
-    if x.split or x.pads or not _sole_chain(st, x.node):
+    if x.split or x.pads or not _sole_chain(st, x.node) or st.uses.get(xname, 0) != 1:
         return None
     return st.layers[-1]
 
 
-def _channel_vector(st, node, x: T, c: np.ndarray, what: str) -> np.ndarray:
-    """A constant that broadcasts as one value per channel of view ``x`` -> (C,) in xnn order."""
+def _channel_vector(x: T, c: np.ndarray | None) -> np.ndarray | None:
+    """A constant that broadcasts as one value per channel of view ``x`` -> (C,) in xnn order;
+    None when it is not one (or ``c`` is None)."""
+    if c is None:
+        return None
     c = np.asarray(c, np.float64)
     ch = len(x.shape)
     if c.ndim > x.rank or any(d != 1 and a != ch for d, a in zip(c.shape, x.axes[x.rank - c.ndim:])):
-        err(st, node, f"the {what} of shape {list(c.shape)} is not one value per channel")
+        return None
     v = c.reshape(-1)
+    if v.size not in (1, x.shape[-1]):
+        return None
     v = np.broadcast_to(v, (x.shape[-1],)).copy() if v.size == 1 else v.copy()
     if x.perm is not None:
         vx = np.empty_like(v)
@@ -165,40 +175,59 @@ def _channel_vector(st, node, x: T, c: np.ndarray, what: str) -> np.ndarray:
     return v
 
 
-def is_foldable_norm(st, x: T) -> bool:
-    return _foldable_norm(st, x) is not None
-
-
-def fold_scale(st, node, x: T, xname: str, c: np.ndarray) -> T:
-    """``x * c`` right after a GroupNorm: ``c`` (per channel) scales its weight and bias."""
-    entry = _foldable_norm(st, x)
-    if entry is None or st.uses.get(xname, 0) != 1:
-        err(st, node, "multiplying by a constant is only supported as the per-channel scale right after a "
-                       "GroupNorm (InstanceNormalization / GroupNormalization)")
-    v = _channel_vector(st, node, x, c, "scale")
+def fold_affine(st, node, x: T, xname: str, w, b) -> T | None:
+    """``x * w + b`` (ONNX constants, either may be None) folded into the GroupNorm, BatchNorm or
+    Scale layer right before (exact: ``(n·g + h)·w + b = n·(g·w) + (h·w + b)``); None when there is
+    no such layer or the constants do not fit its parameters."""
+    entry = _foldable(st, x, xname)
+    if entry is None:
+        return None
     n = entry["name"]
-    if entry.get("affine", True):
-        st.params[f"{n}.weight"] = st.params[f"{n}.weight"] * v
-        st.params[f"{n}.bias"] = st.params[f"{n}.bias"] * v
-    else:
+    if entry["type"] == "Scale":
+        from .pointwise import xnn_constant
+
+        pw = None if w is None else xnn_constant(x, w)
+        pb = None if b is None else xnn_constant(x, b)
+        if (w is not None and pw is None) or (b is not None and pb is None):
+            return None
+        return _fold_into_scale(st, node, entry, x, pw, pb)
+    vw, vb = _channel_vector(x, w), _channel_vector(x, b)
+    if (w is not None and vw is None) or (b is not None and vb is None):
+        return None
+    c = x.shape[-1]
+    vw = np.ones(c) if vw is None else vw
+    vb = np.zeros(c) if vb is None else vb
+    if entry["type"] == "GroupNorm" and not entry.get("affine", True):
         entry["affine"] = True
-        st.params[f"{n}.weight"], st.params[f"{n}.bias"] = v, np.zeros_like(v)
-    return x
+        st.params[f"{n}.weight"], st.params[f"{n}.bias"] = vw, vb
+    else:
+        st.params[f"{n}.weight"] = st.params[f"{n}.weight"] * vw
+        st.params[f"{n}.bias"] = st.params[f"{n}.bias"] * vw + vb
+    if b is not None and n.endswith("_normed"):  # xnn's own GroupNorm export: name the layer after the Add
+        from ..state import name_hint, rename
+
+        n = rename(st, len(st.layers) - 1, name_hint(node))
+    return T(n, x.shape, x.axes, x.perm)
 
 
-def fold_shift(st, node, x: T, xname: str, c: np.ndarray) -> T:
-    """``x + c`` right after a GroupNorm: ``c`` (per channel) is added to its bias."""
-    entry = _foldable_norm(st, x)
-    if entry is None or st.uses.get(xname, 0) != 1:
-        err(st, node, "adding a constant is only supported as the bias right after a MatMul, Conv or GroupNorm")
-    v = _channel_vector(st, node, x, c, "bias")
+def _fold_into_scale(st, node, entry: dict, x: T, pw, pb) -> T:
+    from .....layers._pointwise import broadcast
+
     n = entry["name"]
-    if entry.get("affine", True):
-        st.params[f"{n}.bias"] = st.params[f"{n}.bias"] + v
-    else:
-        entry["affine"] = True
-        st.params[f"{n}.weight"], st.params[f"{n}.bias"] = np.ones_like(v), v
-    if n.endswith("_normed"):  # xnn's own export: name the layer after the Add
+    w0 = st.params[f"{n}.weight"]
+    b0 = st.params.get(f"{n}.bias")
+    shape = tuple(broadcast([w0.shape] + [p.shape for p in (pw, pb) if p is not None]))
+    w1 = np.broadcast_to(w0 * (1.0 if pw is None else pw), shape).copy()
+    b1 = None if b0 is None and pb is None else np.broadcast_to(
+        (0.0 if b0 is None else b0) * (1.0 if pw is None else pw) + (0.0 if pb is None else pb), shape).copy()
+    st.params[f"{n}.weight"] = w1
+    if b1 is not None:
+        st.params[f"{n}.bias"] = b1
+        entry["use_bias"] = True
+    entry["shape"] = None if shape == (st.shapes[n][-1],) else [int(d) for d in shape]
+    if entry["shape"] is None:
+        entry.pop("shape")
+    if pb is not None and n.endswith("_scaled"):  # xnn's own Scale export: name the layer after the Add
         from ..state import name_hint, rename
 
         n = rename(st, len(st.layers) - 1, name_hint(node))

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..registry import handles
-from ..state import SENTINEL, T, add_layer, base_of, err, keep_view, need_const, need_tensor, view_of
+from ..state import SENTINEL, T, add_layer, attrs, base_of, err, keep_view, need_const, need_tensor, view_of
 
 
 def flatten_view(st, node, x: T) -> T:
@@ -37,6 +37,64 @@ def _flatten(st, node, ins, a):
     return flatten_view(st, node, x)
 
 
+def _resolve(st, src: list[int], target: list[int], allowzero: bool) -> list[int] | None:
+    """A Reshape target with 0 (copy) and -1 (the rest) resolved against ONNX shape ``src`` and the
+    batch axis kept first (as SENTINEL); None when it does not keep the batch axis."""
+    t = [src[j] if v == 0 and not allowzero and j < len(src) else v for j, v in enumerate(target)]
+    if not t or not (t[0] in (SENTINEL, -1) or (st.batch is not None and t[0] == st.batch)):
+        return None
+    t[0] = SENTINEL
+    if SENTINEL in t[1:] or t[1:].count(-1) > 1:
+        return None
+    size = int(np.prod([v for v in src[1:]]))
+    known = int(np.prod([v for v in t[1:] if v != -1]))
+    if -1 in t[1:]:
+        if known <= 0 or size % known:
+            return None
+        t = [size // known if v == -1 else v for v in t]
+    return t if int(np.prod(t[1:])) == size else None
+
+
+def _shuffle_reshape(st, node, x: T, target: list[int], allowzero: bool) -> T | None:
+    """ShuffleNet's channel shuffle as Reshape (the channel axis split into (g, C/g)), Transpose (the
+    two swapped), Reshape (merged back): the first Reshape gives a split view, the last a
+    ChannelShuffle layer (or nothing when the two axes were not swapped); None for other reshapes."""
+    src = x.onnx_shape()
+    t = _resolve(st, src, target, allowzero)
+    if x.shuffle:
+        _, g, _, swapped = x.shuffle
+        base = replace(x, shuffle=None)
+        if t is None or t != base.onnx_shape():
+            err(st, node, f"merges the channel groups of a split channel axis into {target[1:]}, not back into "
+                           f"{base.onnx_shape()[1:]}; xnn imports only a channel shuffle")
+        if not swapped:
+            return base
+        y = add_layer(st, node, "ChannelShuffle", {"groups": int(g)}, [base_of(base)])
+        return T(y.node, y.shape, base.axes)
+    if t is None or x.perm is not None or x.split or x.pads or x.rnn or len(t) != len(src) + 1:
+        return None
+    ch = len(x.shape)
+    if ch not in x.axes or len(x.shape) > 3:
+        return None
+    i = x.axes.index(ch)
+    if t[:i] != src[:i] or t[i + 2:] != src[i + 1:] or t[i] * t[i + 1] != src[i] or t[i] < 1 or t[i + 1] < 1:
+        return None
+    readers = st.readers.get(node.output[0], [])  # only when a Transpose of the two halves reads it
+    swap = list(range(len(t)))
+    swap[i], swap[i + 1] = i + 1, i
+    if len(readers) != 1 or readers[0].op_type != "Transpose" or \
+            list(attrs(readers[0]).get("perm", [])) != swap:
+        return None
+    after = st.readers.get(readers[0].output[0], [])  # and a Reshape reads that Transpose only
+    if len(after) != 1 or after[0].op_type != "Reshape":
+        return None
+    back = st.consts.get(after[0].input[1]) if len(after[0].input) > 1 else None
+    if back is not None and _resolve(st, [*src[:i], t[i + 1], t[i], *src[i + 1:]],
+                                     [int(v) for v in np.asarray(back).reshape(-1)], allowzero) != src:
+        return None  # a known target that is not the merge back
+    return replace(x, shuffle=(i, int(t[i]), int(t[i + 1]), False))
+
+
 def _unit_axes_moved(x: T, src: list[int], tail: list[int]) -> T | None:
     """A Reshape that only moves size-1 axes (the other sizes in the same order, the same rank) is
     a Transpose: a view (tf2onnx writes a one-channel NHWC -> NCHW Transpose as such a Reshape)."""
@@ -49,10 +107,14 @@ def _unit_axes_moved(x: T, src: list[int], tail: list[int]) -> T | None:
     return replace(x, axes=(x.axes[0], *(next(unit) if v == 1 else next(big) for v in tail)))
 
 
-@handles("Reshape", xnn="Flatten, Reshape, or a view", glue=True)
+@handles("Reshape", xnn="Flatten, Reshape, ChannelShuffle (Reshape, Transpose, Reshape), or a view", glue=True)
 def _reshape(st, node, ins, a):
     x = need_tensor(st, node, ins[0])
     shp = [int(v) for v in need_const(st, node, ins[1], "shape").reshape(-1)]
+    if x.rnn is None and x.split is None:
+        y = _shuffle_reshape(st, node, x, shp, bool(a.get("allowzero", 0)))
+        if y is not None:
+            return y
     if x.rnn is not None or x.split is not None or (0 in x.axes and x.axes[0] != 0):
         from .rnn import reshape_view
 
@@ -94,6 +156,14 @@ def _reshape(st, node, ins, a):
 def _transpose(st, node, ins, a):
     x = need_tensor(st, node, ins[0])
     perm = list(a.get("perm", list(range(x.rank))[::-1]))
+    if x.shuffle:  # the channel shuffle's Transpose: only the two split axes swap
+        i, g, c, swapped = x.shuffle
+        want = list(range(x.rank))
+        want[i], want[i + 1] = i + 1, i
+        if perm != want:
+            err(st, node, f"perm {perm} moves more than the two halves of a split channel axis; xnn imports a "
+                           "split channel axis only as a channel shuffle")
+        return replace(x, shuffle=(i, g, c, not swapped))
     # the batch axis may move (time-major RNN inputs): layers refuse such views (need_tensor)
     if x.perm is not None and x.rank == 2 and perm == [0, 1]:
         return x

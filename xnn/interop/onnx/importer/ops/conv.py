@@ -52,7 +52,7 @@ def geometry(st, node, a, x: T, k):
     return spatial, s, d, pads
 
 
-@handles("Conv", xnn="Conv1D/Conv2D", cf=True,
+@handles("Conv", xnn="Conv1D/Conv2D (Dense for a 1x1 Conv of a pooled (N, C, 1, 1) vector)", cf=True,
          notes="pads valid, symmetric, TF 'same'; auto_pad; a zero Pad right before it folded in")
 def _conv(st, node, ins, a):
     x = need_tensor(st, node, ins[0])
@@ -416,7 +416,10 @@ _reduce_max = handles("ReduceMax", xnn="GlobalMaxPool1D/2D", notes="over every s
     _reduce("GlobalMaxPool", "max"))
 
 
-handles("MaxPool", xnn="MaxPool1D/2D", cf=True,
-        notes="valid/'same' pads; symmetric pads after a ReLU (zero padding)")(_pool("MaxPool"))
-handles("AveragePool", xnn="AvgPool1D/2D", cf=True,
-        notes="count_include_pad=0 with valid/'same' pads; =1 with symmetric pads")(_pool("AvgPool"))
+handles("MaxPool", xnn="MaxPool1D/2D (after ZeroPadding, or Cropping + Concatenate edge copies)", cf=True,
+        notes="any pads, auto_pad, ceil_mode: valid/'same', else padding layers and a valid pool (zeros after a "
+              "ReLU, else copies of the edge cells); one window over the input: GlobalMaxPool; not dilated")(_pool("MaxPool"))
+handles("AveragePool", xnn="AvgPool1D/2D (after ZeroPadding, then a per-position Scale)", cf=True,
+        notes="any pads, auto_pad, ceil_mode, count_include_pad: valid/'same', else zero padding, a valid pool and "
+              "a Scale where ONNX divides by fewer cells; one window over the input: GlobalAvgPool; not dilated")(
+    _pool("AvgPool"))

@@ -69,7 +69,7 @@ def test_onnx_export_imports_back(name, tmp_path):
     assert [n.layer.fields() for n in spec2.nodes if n.kind in ("Scale", "ChannelShuffle")] == new
     f32 = {k: v.astype(np.float32).astype(np.float64) for k, v in params.items()}
     assert sorted(back) == sorted(f32)
-    for k in f32:
-        np.testing.assert_array_equal(back[k], f32[k], err_msg=k)
+    for k, v in f32.items():
+        np.testing.assert_array_equal(back[k], v, err_msg=k)
     x = seeded_input(spec, 3)
     np.testing.assert_allclose(forward(spec2, back, x), forward(spec, f32, x), rtol=1e-12, atol=1e-12)

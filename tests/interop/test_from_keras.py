@@ -22,11 +22,18 @@ from xnn.errors import FormatError  # noqa: E402
 from xnn.interop.keras import import_keras  # noqa: E402
 
 
+def _set_floatx(dtype: str) -> None:
+    """floatx and the global dtype policy: Keras fixes the policy from floatx the first time any
+    layer asks for it, so floatx alone does nothing once another test has built a layer."""
+    keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
+
+
 @pytest.fixture
 def f64():
-    keras.config.set_floatx("float64")
+    _set_floatx("float64")
     yield
-    keras.config.set_floatx("float32")
+    _set_floatx("float32")
 
 
 def _randomize(model, seed: int = 0):
@@ -231,13 +238,13 @@ def _cli(*args, cwd):
 # in-process tests above already check every model's file against its live import
 @pytest.mark.parametrize("make,dtype", [(cnn_residual, "float64")], ids=["cnn_residual_f64"])
 def test_cli_import_then_predict(make, dtype, tmp_path):
-    keras.config.set_floatx(dtype)
+    _set_floatx(dtype)
     try:
         model, shape = make()
         _randomize(model, seed=5)
         model.save(tmp_path / "m.keras")
     finally:
-        keras.config.set_floatx("float32")
+        _set_floatx("float32")
     x = np.random.default_rng(4).normal(size=(6, *shape)).astype(dtype)
     ref = np.asarray(model(x, training=False))
     np.savez(tmp_path / "x.npz", x=x)

@@ -28,11 +28,18 @@ from xnn.parity import run_parity  # noqa: E402
 PATHS = ("torch", "keras", "onnx") + (("octave",) if shutil.which("octave-cli") else ())
 
 
+def _set_floatx(dtype: str) -> None:
+    """floatx and the global dtype policy: Keras fixes the policy from floatx the first time any
+    layer asks for it, so floatx alone does nothing once another test has built a layer."""
+    keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
+
+
 @pytest.fixture
 def f64():
-    keras.config.set_floatx("float64")
+    _set_floatx("float64")
     yield
-    keras.config.set_floatx("float32")
+    _set_floatx("float32")
 
 
 def _randomize(model, seed: int = 0):

@@ -74,9 +74,14 @@ def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray |
     stored = {k: np.asarray(v).astype(dtype) for k, v in params.items()}
 
     cells = []
+    as_read: dict[str, np.ndarray] = {}  # what a reader of the file gets back (the reference's weights)
     for node in spec.nodes:
         p = {k: stored[f"{node.name}.{k}"] for k in node.params}
         w = {k: np.asarray(v, dtype=dtype) for k, v in layouts.layout(node).to_mat(node, p, ctx).items()}
+        # layouts are transposes, except where MATLAB holds less (an LSTM's one bias is the sum of
+        # xnn's two, rounded to dtype): the reference uses what the file holds
+        back = layouts.layout(node).from_mat(node, w, ctx)
+        as_read.update({f"{node.name}.{k}": np.asarray(v).reshape(node.params[k].shape) for k, v in back.items()})
         cells.append({
             "name": node.name,
             "type": node.kind,
@@ -97,7 +102,7 @@ def build_variables(spec, params: dict[str, np.ndarray], ref_input: np.ndarray |
     if tuple(ref_input.shape[1:]) != spec.input_shape or ref_input.ndim < 2:
         raise FormatError(f"ref_input: shape {list(ref_input.shape)} does not match (N, {list(spec.input_shape)})")
     ref_input = ref_input.astype(spec.input.dtype if is_int else dtype)
-    ref_output = forward(spec, stored, ref_input, dtype="float64")
+    ref_output = forward(spec, {**stored, **as_read}, ref_input, dtype="float64")
     in_fmt, out_fmt = ctx.formats["input"], ctx.formats[spec.output.name]
     extra = {}
     if preprocess is not None:

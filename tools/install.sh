@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs xnn with every backend and test dependency into the active Python environment,
-# and GNU Octave (for the MATLAB-path tests) when apt-get is available and octave-cli is missing.
+# and GNU Octave (for the MATLAB-path tests) and chromium (the report rendering test) when apt-get is
+# available and they are missing.
 # CPU builds: torch 2.13.0 first (a plain `torch` requirement would pull a multi-GB CUDA build),
 # tensorflow-cpu for the Keras backend.
 set -euo pipefail
@@ -20,5 +21,10 @@ if ! command -v octave-cli >/dev/null 2>&1; then
   else
     echo "warning: octave-cli not found and apt-get unavailable; the Octave path tests will be skipped" >&2
   fi
+fi
+# headless chromium: tests/cli/test_report.py renders xnn report's HTML in a real browser (skipped without it)
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "warning: chromium could not be installed; the report rendering test will be skipped" >&2
 fi
 python -c "import xnn, torch, tensorflow, keras, onnx, onnxruntime; print('xnn', xnn.__version__, '| torch', torch.__version__, '| tf', tensorflow.__version__, '| keras', keras.__version__, '| onnx', onnx.__version__, '| ort', onnxruntime.__version__)"

@@ -103,11 +103,12 @@ def xnn_maker(spec_dict, backend: str, compile_: bool, d):
     return make
 
 
-def keras_fit_maker(name, d):
+def keras_fit_maker(name, d, build=None):
+    """Keras ``fit`` on ``build()`` (default: the hand-written model ``name``)."""
     import keras
 
     def make():
-        m = keras_native_model(name)
+        m = build() if build else keras_native_model(name)
         m.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-8),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         return (lambda: m.fit(d[0], d[1], batch_size=BS, epochs=1, shuffle=False, verbose=0),
@@ -160,11 +161,12 @@ def torch_native_model(name: str):
                          nn.Linear(128, 10))
 
 
-def torch_loop_maker(name, d, compile_: bool):
+def torch_loop_maker(name, d, compile_: bool, build=None):
+    """A hand-written eager (or compiled) torch loop on ``build()`` (default: the model ``name``)."""
     import torch
 
     def make():
-        m = torch_native_model(name)
+        m = build() if build else torch_native_model(name)
         opt = torch.optim.Adam(m.parameters(), lr=1e-3)
         lossf = torch.nn.CrossEntropyLoss()
 
@@ -234,6 +236,22 @@ RATIOS = [  # (label, xnn candidate, peer candidate)
 ]
 
 
+def one_thread() -> None:
+    """Both frameworks on one thread (before TensorFlow runs anything)."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    torch.set_num_threads(1)
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="tiny data, one repetition (smoke run)")
@@ -241,17 +259,10 @@ def main() -> None:
     ap.add_argument("--no-xla", action="store_true", help="skip the XLA candidates")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    torch.set_num_threads(1)
+    one_thread()
     warnings.simplefilter("ignore", RuntimeWarning)
     n_train, n_val, epochs, reps, step_reps = (100, 64, 2, 1, 1) if a.quick else (1000, 512, 3, 3, 5)
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
+    load = load_average()
     print(f"load average {load:.2f}; batch {BS}, {n_train} training samples ({-(-n_train // BS)} steps, last partial), "
           f"{n_val} validation, {epochs} epochs, medians of {reps} end-to-end and {step_reps} warm repetitions")
     res = {"load_average": load, "quick": a.quick, "models": {}}

@@ -157,45 +157,6 @@ def keras_model(name: str, spec):
     return keras.Model(inp, x)
 
 
-def torch_loop_maker(name, spec, d):
-    def make():
-        m = torch_model(name, spec)
-        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-        lossf = torch.nn.CrossEntropyLoss()
-        bl = [(torch.from_numpy(xb.transpose(0, 3, 1, 2).copy()), torch.from_numpy(yb)) for xb, yb in bc.batches(d[0], d[1])]
-        xv, yv = torch.from_numpy(d[2].transpose(0, 3, 1, 2).copy()), torch.from_numpy(d[3])
-
-        def epoch():
-            m.train()
-            for xb, yb in bl:
-                opt.zero_grad(set_to_none=True)
-                loss = lossf(m(xb), yb)
-                loss.backward()
-                opt.step()
-                if not np.isfinite(loss.item()):
-                    raise RuntimeError("nan")
-
-        def evaluate():
-            m.eval()
-            with torch.no_grad():
-                return sum(float(lossf(m(xv[i:i + 256]), yv[i:i + 256])) * len(yv[i:i + 256])
-                           for i in range(0, len(yv), 256)) / len(yv)
-        return epoch, evaluate
-    return make
-
-
-def keras_fit_maker(name, spec, d):
-    import keras
-
-    def make():
-        m = keras_model(name, spec)
-        m.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-8),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        return (lambda: m.fit(d[0], d[1], batch_size=BS, epochs=1, shuffle=False, verbose=0),
-                lambda: m.evaluate(d[2], d[3], batch_size=256, verbose=0))
-    return make
-
-
 def inference(spec, x: np.ndarray, reps: int) -> dict:
     """ms per batch: ONNX Runtime on xnn's export vs torch eager on xnn's torch model (same weights)."""
     import tempfile
@@ -247,17 +208,10 @@ def main() -> None:
     ap.add_argument("--models", default="resnet18_small,mobilenetv2_small")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    torch.set_num_threads(1)
+    bc.one_thread()
     warnings.simplefilter("ignore", RuntimeWarning)
     n_train, n_val, epochs, reps, step_reps = (128, 64, 2, 1, 1) if a.quick else (640, 256, 3, 3, 3)
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
+    load = bc.load_average()
     print(f"load average {load:.2f}; batch {BS}, {n_train} training samples, {n_val} validation, {epochs} epochs, "
           f"medians of {reps} end-to-end and {step_reps} warm repetitions, one thread")
     res = {"load_average": load, "quick": a.quick, "models": {}}
@@ -273,8 +227,10 @@ def main() -> None:
         sd.pop("data", None)
         d = bc.data(list(spec.input_shape), n_train, n_val)
         d = (d[0], d[1] % spec.output.out_shape[-1], d[2], d[3] % spec.output.out_shape[-1])
-        makers = {"xnn_torch": bc.xnn_maker(sd, "torch", False, d), "torch_loop": torch_loop_maker(name, spec, d),
-                  "xnn_keras": bc.xnn_maker(sd, "keras", False, d), "keras_fit": keras_fit_maker(name, spec, d)}
+        makers = {"xnn_torch": bc.xnn_maker(sd, "torch", False, d),
+                  "torch_loop": bc.torch_loop_maker(name, d, False, lambda: torch_model(name, spec)),
+                  "xnn_keras": bc.xnn_maker(sd, "keras", False, d),
+                  "keras_fit": bc.keras_fit_maker(name, d, lambda: keras_model(name, spec))}
         for make in makers.values():  # untimed warm-up: imports and framework start-up
             make()[0]()
         r = bc.measure(makers, epochs, reps, step_reps, -(-n_train // BS))

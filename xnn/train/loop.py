@@ -172,7 +172,7 @@ class _Interrupt:
 
 def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, resume: bool | str = False,
         params: dict[str, np.ndarray] | None = None, progress: bool = True,
-        callback: Callable[[dict], None] | None = None, force: bool = False, max_steps: int | None = None,
+        callback: Callable[[dict], bool | None] | None = None, force: bool = False, max_steps: int | None = None,
         engine: Any = None) -> TrainResult:
     """Train ``spec`` on ``backend`` ("torch" | "keras") with xnn's semantics, in any ``parallel.mode``.
 
@@ -189,7 +189,8 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
       uninterrupted run's. A spec other than the run's (except a larger ``train.epochs``) is
       refused unless ``force``. ``"auto"`` (parallel workers): resume when a checkpoint exists.
     - ``params``: initial canonical weights (default: seeded ``init_params``).
-    - ``callback(info)``: called after every step with epoch, batch, step, loss.
+    - ``callback(info)``: called after every step with epoch, batch, step, loss; returning
+      ``True`` stops training after that step, as ``max_steps`` does (a budget, a target loss).
     - ``max_steps``: stop after this many global batches (counted from the run's start).
     - ``engine``: what runs each step (:mod:`xnn.train.engine`); default: the backend's
       single-process Trainer, or, for ``parallel.mode`` data/model, worker processes started
@@ -320,10 +321,10 @@ def fit(spec, backend: str = "torch", data=None, out: str | Path | None = None, 
                     if tlog is not None:
                         tlog.after_step(settled, position)
                     st["batch"], st["accum"] = bi + 1, acc
-                    if callback is not None:
-                        callback({"epoch": epoch + 1, "batch": bi + 1, "step": position,
-                                  "loss": acc["loss"] / max(acc["n"], 1)})
-                    stop_here = max_steps is not None and position >= max_steps
+                    asked = callback is not None and callback(
+                        {"epoch": epoch + 1, "batch": bi + 1, "step": position,
+                         "loss": acc["loss"] / max(acc["n"], 1)}) is True
+                    stop_here = asked or (max_steps is not None and position >= max_steps)
                     mid = bi + 1 < steps_per_epoch
                     if intr.requested or stop_here or (mid and t.checkpoint_steps and position % t.checkpoint_steps == 0):
                         account(engine.flush(), acc, epoch, bi)  # async: everything handed in has landed

@@ -130,3 +130,19 @@ def test_import_xnn_and_xnn_train_do_not_import_frameworks():
     code = ("import sys, xnn, xnn.train, xnn.train.loop, xnn.train.optim; "
             "bad = [m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+def test_callback_returning_true_stops_like_max_steps(tmp_path):
+    """A callback that returns True ends training after that step, exactly where max_steps
+    would: the same weights, checkpoint and test score; any other return value goes on."""
+    data, spec = _data(), _spec()
+    seen = []
+    by_cb = fit(spec, "torch", data=data, out=tmp_path / "cb", progress=False,
+                callback=lambda info: seen.append(info["step"]) or info["step"] == 5)
+    by_max = fit(spec, "torch", data=data, out=tmp_path / "max", progress=False, max_steps=5)
+    assert seen == [1, 2, 3, 4, 5]
+    _equal(by_cb.params, by_max.params)
+    assert by_cb.test == by_max.test and by_cb.history == by_max.history
+    assert [p.name for p in R.list_checkpoints(tmp_path / "cb")] == [p.name for p in R.list_checkpoints(tmp_path / "max")]
+    full = fit(spec, "torch", data=data, progress=False, callback=lambda info: 1)  # truthy, not True
+    assert len(full.history) == 4

@@ -196,7 +196,7 @@ def test_schema_types_accept_the_examples(cli):
 FOUR_MISTAKES = """\
 input: {shape: [8, 8, 1]}
 model:
-  - {type: Conv2D, name: conv1, filters: 8, kernel_size: 3, activation: relu}
+  - {type: Conv2D, name: conv1, filters: 8, kernel_size: 3, activation: rleu}
   - {type: Conv2D, name: conv2, filters: 8, kernel_size: 3, groups: 3}
   - {type: Flatten, name: flat}
   - {type: Dense, name: hidden, units: 16, use_bias: maybe}
@@ -215,7 +215,7 @@ def test_validate_lists_four_independent_mistakes_with_node_names(cli, tmp_path)
     lines = err.strip().splitlines()
     assert len(lines) == 4, err
     text = "\n".join(lines)
-    assert "model[0].activation: unknown key (Conv2D has no activation: put an activation layer after it" in text
+    assert "model[0].activation: unknown activation 'rleu' (did you mean 'relu'?)" in text
     assert "; node conv1 (Conv2D)" in lines[[i for i, x in enumerate(lines) if "model[0]" in x][0]]
     assert "model[1].groups: input channels 8 not divisible by groups 3 (input shapes [[6, 6, 8]]); node conv2 (Conv2D)" in text
     assert "model[3].use_bias:" in text and "; node hidden (Dense)" in text

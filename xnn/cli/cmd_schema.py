@@ -41,6 +41,17 @@ def spec_schema() -> dict[str, Any]:
                             for d in _variants(sub, defs)} - {None})
             tp[key] = {"anyOf": [sub, {"type": "string", "enum": names}], "description": f"a {key} mapping or its type name"}
 
+    # `activation: relu` on Dense/Conv layers (xnn.spec.sugar): a following Activation node
+    fns = list(layer_classes["Activation"].model_fields["fn"].annotation.__args__)
+    for c in layer_classes.values():
+        if c.activation_sugar and c.__name__ in defs:
+            defs[c.__name__].setdefault("properties", {})["activation"] = {
+                "anyOf": [{"type": "string", "enum": fns + ["linear", "swish", "hard_silu"]},
+                          {"type": "object", "description": "Activation fields, e.g. {fn: leaky_relu, negative_slope: 0.2}"},
+                          {"type": "null"}],
+                "description": "sugar for a following Activation node named <node>_<fn> (Keras's "
+                               "activation=...); later nodes naming this node read the activated output"}
+
     alias_names = sorted(aliases())
     all_types = sorted(layer_classes) + alias_names
     items = [ref_of(c) for c in layer_classes.values()]

@@ -25,6 +25,7 @@ Padding = Union[Literal["valid", "same"], int, list[int]]
 class _ConvBase(Layer):
     nd: ClassVar[int] = 2
     shape_fields = ("filters", "kernel_size", "strides", "padding", "dilation")
+    activation_sugar = True
     filters: PositiveInt
     kernel_size: IntOrList
     strides: IntOrList = 1

@@ -81,6 +81,7 @@ def conv_transpose(x, w, b, s, d, cut: Crops, groups: int) -> np.ndarray:
 class _ConvTransposeBase(Layer):
     nd: ClassVar[int] = 2
     shape_fields = ("filters", "kernel_size", "strides", "padding", "output_padding", "dilation")
+    activation_sugar = True
     filters: PositiveInt
     kernel_size: IntOrList
     strides: IntOrList = 1

@@ -18,6 +18,7 @@ from ..spec.registry import register
 class Dense(Layer):
     kind = "Dense"
     shape_fields = ("units",)
+    activation_sugar = True
     type: Literal["Dense"] = "Dense"
     units: PositiveInt
     use_bias: bool = True

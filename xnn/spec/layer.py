@@ -70,6 +70,8 @@ class Layer(BaseModel):
     spatial_rank: ClassVar[int] = 0
     # acts on each element alone (Activation, Dropout): a feature order passes through unchanged
     elementwise: ClassVar[bool] = False
+    # ``activation: relu`` on this layer parses to a following Activation node (xnn.spec.sugar)
+    activation_sugar: ClassVar[bool] = False
 
     type: str
     name: str = ""

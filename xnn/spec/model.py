@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+import typing
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from .layer import Layer, Param, Shape, ShapeError
 from .loader import check_tree, decode_utf8, loads_spec_text, read_spec_bytes
 from .sections import DataSpec, InputSpec, ParallelSpec, SearchSpec, TrainSpec
 from .strict import model_bytes_errors, strict_value_errors
+from .sugar import activation_node
 
 SPEC_VERSION = 1
 _TOP = ("xnn", "name", "input", "model", "train", "data", "parallel", "search")
@@ -198,7 +200,7 @@ _TAG_SPELLINGS = {
 
 def _spelling_hint(key: str, known: list[str], kind: str) -> str | None:
     """A hint for a key that Keras or PyTorch spell this way; None: no such spelling."""
-    if key == "activation" and kind in ("Dense", "Conv1D", "Conv2D"):
+    if key == "activation" and kind in registry.layers() and not registry.layers()[kind].activation_sugar:
         return (f" ({kind} has no activation: put an activation layer after it, e.g. '- relu' or "
                 f"'{{type: Activation, fn: relu}}')")
     if key in ("in_features", "in_channels", "input_dim", "input_shape") and kind:
@@ -485,6 +487,10 @@ def _stand_in(cls: type[Layer], entry: dict, bad: set[str], unknown: set[str]) -
         return None
 
 
+def _activation_fns() -> tuple[str, ...]:
+    return typing.get_args(registry.layers()["Activation"].model_fields["fn"].annotation)
+
+
 def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> list[_Entry]:
     if model is None:
         errors.append("model: required (a list of layers)")
@@ -495,10 +501,14 @@ def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> li
     entries: list[_Entry] = []
     used: dict[str, int] = {}
     counts: dict[str, int] = {}
-    for i, entry in enumerate(model):
-        path = f"model[{i}]"
+    renamed: dict[str, str] = {}  # node -> the activation node its ``activation:`` added
+    work = deque((i, e, f"model[{i}]") for i, e in enumerate(model))
+    while work:
+        i, entry, path = work.popleft()
         if isinstance(entry, str):
             entry = {"type": entry}
+        if renamed and isinstance(entry, dict) and isinstance(entry.get("inputs"), list) and not path.endswith(".activation"):
+            entry = {**entry, "inputs": [renamed.get(x, x) if isinstance(x, str) else x for x in entry["inputs"]]}
         if not isinstance(entry, dict):
             errors.append(f"{path}: must be a mapping with a type (received {_received(entry)})")
             entries.append(_Entry(i, None, None, True))
@@ -530,6 +540,13 @@ def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> li
         if name in used or name == "input":
             errors.append(f"{path}.name: duplicate or reserved node name (received {name!r}){tail}")
         used[name] = i
+        if "activation" in entry and cls.activation_sugar:  # Keras's Dense(..., activation=...)
+            act, bad = activation_node(entry["activation"], path, name, _activation_fns())
+            errors.extend(m + tail for m in bad)
+            entry = {k: v for k, v in entry.items() if k != "activation"}
+            if act is not None:
+                work.appendleft((i, act, f"{path}.activation"))
+                renamed[name] = act["name"]
         try:
             layer = cls.model_validate(entry)
         except ValidationError as e:

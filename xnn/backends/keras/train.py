@@ -50,6 +50,10 @@ def tf_loss(loss_spec, out, y, class_weights=None):
     if t == "cross_entropy":
         k = out.shape[-1]
         z = tf.reshape(out, [-1, k])
+        if y.dtype.is_integer and not loss_spec.label_smoothing and class_weights is None:
+            # the same mean of -log softmax[label] through TF's fused kernel (labels are checked
+            # to lie in 0..k-1 when the data loads): one op where one_hot·log_softmax takes four
+            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.reshape(y, [-1]), z))
         if y.dtype.is_integer:
             tt = tf.one_hot(tf.reshape(y, [-1]), k, dtype=z.dtype)
         else:

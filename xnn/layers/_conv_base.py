@@ -27,12 +27,19 @@ class _ConvBase(Layer):
     shape_fields = ("filters", "kernel_size", "strides", "padding", "dilation")
     activation_sugar = True
     filters: PositiveInt
+    """Output channels."""
     kernel_size: IntOrList
+    """Kernel size, an int or one per spatial axis."""
     strides: IntOrList = 1
+    """Step between windows, an int or one per spatial axis."""
     padding: Padding = "valid"
+    """valid, same (TensorFlow's: output ceil(L/s), extra cell at the end) or cells at each end (int or per axis)."""
     dilation: IntOrList = 1
+    """Spacing between kernel taps, an int or one per spatial axis; 1: a dense kernel."""
     groups: PositiveInt = 1
+    """Channel groups (must divide C and filters), each input group feeds its output group; groups = C: depthwise."""
     use_bias: bool = True
+    """Add a learned bias per output channel."""
 
     def geometry(self, in_shape):
         nd = self.nd

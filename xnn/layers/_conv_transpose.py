@@ -83,13 +83,21 @@ class _ConvTransposeBase(Layer):
     shape_fields = ("filters", "kernel_size", "strides", "padding", "output_padding", "dilation")
     activation_sugar = True
     filters: PositiveInt
+    """Output channels."""
     kernel_size: IntOrList
+    """Kernel size, an int or one per spatial axis."""
     strides: IntOrList = 1
+    """Upsampling stride: input cell i feeds output cells from i·s on; an int or one per spatial axis."""
     padding: Padding = "valid"
+    """valid (torch's padding=0), same (output L·s, Keras's) or cells cut at each end (torch's padding; int/axis)."""
     output_padding: Union[NonNegativeInt, list[NonNegativeInt]] = 0
+    """Extra cells kept at the end of each spatial axis (torch's output_padding), an int or one per axis."""
     dilation: IntOrList = 1
+    """Spacing between kernel taps, an int or one per spatial axis."""
     groups: PositiveInt = 1
+    """Channel groups (must divide C and filters), each input group feeds its output group."""
     use_bias: bool = True
+    """Add a learned bias per output channel."""
 
     def geometry(self, in_shape):
         """``(kernel, strides, dilation, output_padding, crops)`` for a per-sample input shape."""

@@ -25,8 +25,11 @@ class PoolBase(Layer):
     nd: ClassVar[int] = 2
     op: ClassVar[str] = "max"
     pool_size: IntOrList = 2
+    """Window size, an int or one per spatial axis."""
     strides: Optional[IntOrList] = None
+    """Step between windows, an int or one per spatial axis; default: pool_size."""
     padding: Literal["valid", "same"] = "valid"
+    """valid or same (TensorFlow's: output ceil(L/s)); padded cells never count (max: -inf; mean: not in divisor)."""
 
     def geometry(self, in_shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...], _conv.Pads]:
         """``(pool, strides, pads)`` for a per-sample input shape; pads are (lo, hi) per axis."""

@@ -42,12 +42,19 @@ class RNNBase(Layer):
     doc_shapes = "(T, F) [, mask (T,)] [, state (S,)] -> (T, D*units) | (D*units,) | (S,)"
 
     units: PositiveInt
+    """Hidden size H of each layer and direction."""
     num_layers: PositiveInt = 1
+    """Stacked recurrent layers (PyTorch's num_layers); the directions are concatenated between them."""
     bidirectional: bool = False
+    """Also run a reverse direction (D = 2); merge says how the node's output combines them."""
     merge: Literal["concat", "sum"] = "concat"
+    """How the node's output joins the directions: concat (D·units features) or sum (units)."""
     dropout: Prob = 0.0
+    """Dropout probability between stacked layers, in training (PyTorch's dropout); 0: none."""
     output: Literal["sequences", "last", "state"] = "sequences"
+    """sequences (T, D·units), last (final hidden state, D·units) or state (every final state, for initial_state)."""
     initial_state: bool = False
+    """Take the initial state from the last input, (S,): another recurrent node's output: state."""
 
     # ---------------------------------------------------------------- structure
     @property

@@ -19,6 +19,7 @@ class SpatialDropoutBase(Layer):
     dims: ClassVar[int] = 1  # spatial axes: the input is (*S, C) with len(S) == dims
     shape_fields = ()
     rate: float = Field(0.5, ge=0.0, lt=1.0)
+    """Probability of zeroing each (sample, channel) in training; survivors scaled by 1 / (1 - rate)."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

@@ -45,6 +45,7 @@ class UpSamplingBase(Layer):
     nd: ClassVar[int] = 2
     shape_fields = ("size",)
     size: IntOrList = 2
+    """Integer enlargement factor, an int or one per spatial axis (Keras's default 2)."""
 
     @property
     def method(self) -> str:

@@ -36,9 +36,13 @@ class Activation(Layer):
     type: Literal["Activation"] = "Activation"
     fn: Literal["relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softmax", "silu", "relu6",
                 "hard_sigmoid", "hard_swish"]
+    """The function (gelu: exact, erf; gelu_tanh: tanh approximation; hard_sigmoid: relu6(x + 3) / 6)."""
     negative_slope: float = 0.01
+    """leaky_relu: slope for x < 0 (PyTorch's default 0.01; Keras's is 0.3)."""
     alpha: float = 1.0
+    """elu: α in α·(exp(x) - 1) for x < 0."""
     axis: int = -1
+    """softmax: the axis, counted on the batched tensor (N, *shape) like Keras; -1: the last (channels)."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

@@ -34,7 +34,9 @@ class BatchNorm(Layer):
     shape_fields = ()
     type: Literal["BatchNorm"] = "BatchNorm"
     eps: PositiveFloat = 1e-5
+    """Added to the variance before the square root (PyTorch's default 1e-5; Keras's is 1e-3)."""
     momentum: float = Field(0.1, ge=0.0, le=1.0)
+    """PyTorch's convention: running = (1 - m)·running + m·batch, in [0, 1] (Keras's 0.99 is 1 - m)."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

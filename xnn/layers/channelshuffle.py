@@ -29,6 +29,7 @@ class ChannelShuffle(Layer):
     shape_fields = ()
     type: Literal["ChannelShuffle"] = "ChannelShuffle"
     groups: PositiveInt
+    """Channel groups interleaved (ShuffleNet); must divide the channels C."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

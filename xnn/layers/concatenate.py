@@ -21,6 +21,7 @@ class Concatenate(Layer):
     arity: ClassVar[tuple[int, int | None]] = (2, None)
     type: Literal["Concatenate"] = "Concatenate"
     axis: int = -1
+    """Axis joined, counted like Keras on the batched tensor (N, *shape): -1 = channels; 0 (batch) not allowed."""
 
     def sample_axis(self, rank: int) -> int:
         """The per-sample axis (0-based, in a rank-``rank`` per-sample shape) ``axis`` names."""

@@ -18,6 +18,7 @@ class Cropping1D(CroppingBase):
     nd = 1
     type: Literal["Cropping1D"] = "Cropping1D"
     cropping: Amount1D
+    """Cells removed: an int (both ends) or [left, right]; required; at least one cell must remain."""
 
     @classmethod
     def cases(cls):

@@ -18,6 +18,7 @@ class Cropping2D(CroppingBase):
     nd = 2
     type: Literal["Cropping2D"] = "Cropping2D"
     cropping: Amount2D
+    """Cells removed: an int, [c_h, c_w] (symmetric) or [[top, bottom], [left, right]]; required."""
 
     @classmethod
     def cases(cls):

@@ -21,7 +21,9 @@ class Dense(Layer):
     activation_sugar = True
     type: Literal["Dense"] = "Dense"
     units: PositiveInt
+    """Output features (the size of the output's last axis)."""
     use_bias: bool = True
+    """Add a learned bias (units,)."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

@@ -30,12 +30,19 @@ class DenseBlock(Layer):
     shape_fields = ("layers", "growth_rate")
 
     layers: PositiveInt
+    """Layers in the block; each adds growth_rate channels."""
     growth_rate: PositiveInt
+    """Channels each layer adds (concatenated after its input)."""
     bottleneck: bool = True
+    """Each layer starts with BN-ReLU-1x1 conv to bn_size·growth_rate channels (DenseNet-B)."""
     bn_size: PositiveInt = 4
+    """Bottleneck width factor: the 1x1 conv has bn_size·growth_rate filters."""
     dropout: Prob = 0.0
+    """Dropout probability after each layer, in training; 0: none."""
     eps: PositiveFloat = 1e-5
+    """BatchNorm eps, added to the variance (PyTorch's default 1e-5; Keras's is 1e-3)."""
     momentum: Momentum = 0.1
+    """BatchNorm momentum, PyTorch's convention: running = (1 - m)·running + m·batch (Keras's 0.99 is 1 - m)."""
 
     def infer(self, in_shapes):
         channels_of(self, in_shapes)

@@ -22,6 +22,7 @@ class Dropout(Layer):
     shape_fields = ()
     type: Literal["Dropout"] = "Dropout"
     rate: float = Field(0.5, ge=0.0, lt=1.0)
+    """Probability of zeroing each element in training; survivors scaled by 1 / (1 - rate)."""
 
     def infer(self, in_shapes):
         return in_shapes[0]

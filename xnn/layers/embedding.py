@@ -20,7 +20,9 @@ class Embedding(Layer):
     kind = "Embedding"
     type: Literal["Embedding"] = "Embedding"
     num_embeddings: PositiveInt
+    """Vocabulary size: indices must lie in [0, num_embeddings)."""
     dim: PositiveInt
+    """Size of each embedding vector (the new last axis)."""
 
     def infer(self, in_shapes):
         return (*in_shapes[0], self.dim)

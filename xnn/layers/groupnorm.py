@@ -35,8 +35,11 @@ class GroupNorm(Layer):
     shape_fields = ()
     type: Literal["GroupNorm"] = "GroupNorm"
     groups: int
+    """Contiguous channel groups, must divide C; -1: one group per channel (instance normalization)."""
     eps: PositiveFloat = 1e-5
+    """Added to the variance before the square root (PyTorch's default 1e-5; Keras's is 1e-3)."""
     affine: bool = True
+    """Learn a per-channel weight and bias; false: none (PyTorch's affine=False)."""
 
     @field_validator("groups")
     @classmethod

@@ -33,14 +33,23 @@ class InceptionBlock(Layer):
     shape_fields = ("filters_1x1", "filters_3x3", "filters_5x5", "pool_proj")
 
     filters_1x1: PositiveInt
+    """Filters of the 1x1 branch (b1)."""
     filters_3x3_reduce: PositiveInt
+    """Filters of the 1x1 reduction before the 3x3 branch."""
     filters_3x3: PositiveInt
+    """Filters of the 3x3 branch (b2)."""
     filters_5x5_reduce: PositiveInt
+    """Filters of the 1x1 reduction before the 5x5 branch."""
     filters_5x5: PositiveInt
+    """Filters of the 5x5 branch (b3; the paper's 5x5, where torchvision has a 3x3)."""
     pool_proj: PositiveInt
+    """Filters of the 1x1 conv after the 3x3 max pool (b4)."""
     batch_norm: bool = True
+    """Conv (no bias), BatchNorm, ReLU as torchvision; false: conv with bias, ReLU (the paper)."""
     eps: PositiveFloat = 1e-5
+    """BatchNorm eps, added to the variance (PyTorch's default 1e-5; Keras's is 1e-3)."""
     momentum: Momentum = 0.1
+    """BatchNorm momentum, PyTorch's convention: running = (1 - m)·running + m·batch (Keras's 0.99 is 1 - m)."""
 
     def infer(self, in_shapes):
         channels_of(self, in_shapes)

@@ -32,11 +32,17 @@ class InvertedResidual(Layer):
     shape_fields = ("filters", "strides", "kernel_size")
 
     filters: PositiveInt
+    """Output channels (of the linear 1x1 projection)."""
     expansion: PositiveFloat = 6.0
+    """Hidden width factor: round(C·expansion) channels; 1 leaves out the 1x1 expansion conv."""
     strides: PositiveInt = 1
+    """Stride of the depthwise conv; the residual add needs 1 and C == filters."""
     kernel_size: PositiveInt = 3
+    """Depthwise kernel size (odd), padded (k-1)/2 on each side as torchvision."""
     eps: PositiveFloat = 1e-5
+    """BatchNorm eps, added to the variance (PyTorch's default 1e-5; Keras's is 1e-3)."""
     momentum: Momentum = 0.1
+    """BatchNorm momentum, PyTorch's convention: running = (1 - m)·running + m·batch (Keras's 0.99 is 1 - m)."""
 
     def hidden(self, in_shapes) -> int:
         c = channels_of(self, in_shapes)

@@ -20,6 +20,7 @@ class LayerNorm(Layer):
     shape_fields = ()
     type: Literal["LayerNorm"] = "LayerNorm"
     eps: PositiveFloat = 1e-5
+    """Added to the variance before the square root (PyTorch's default 1e-5; Keras's is 1e-3)."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

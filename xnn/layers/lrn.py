@@ -32,9 +32,13 @@ class LRN(Layer):
     shape_fields = ()
     type: Literal["LRN"] = "LRN"
     size: PositiveInt
+    """Channels in the window (odd), centred on each channel."""
     alpha: NonNegativeFloat = 1e-4
+    """Scale, divided by size as ONNX and PyTorch do: bias + alpha/size·Σx²."""
     beta: float = 0.75
+    """Exponent of the divisor."""
     bias: PositiveFloat = 1.0
+    """Additive constant of the divisor, > 0 (PyTorch's k, MATLAB's K)."""
 
     @field_validator("size")
     @classmethod

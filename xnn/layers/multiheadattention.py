@@ -57,12 +57,19 @@ class MultiHeadAttention(Layer):
     doc_shapes = "q (Tq, Eq) [, kv (Tk, Ekv)] [, mask (Tk,)] -> (Tq, output_dim)"
 
     num_heads: PositiveInt
-    key_dim: PositiveInt | None = None  # per head; default Eq / num_heads
-    value_dim: PositiveInt | None = None  # per head; default key_dim
-    output_dim: PositiveInt | None = None  # default Eq
+    """Attention heads H."""
+    key_dim: PositiveInt | None = None
+    """Query/key width per head; default: Eq / num_heads."""
+    value_dim: PositiveInt | None = None
+    """Value width per head; default: key_dim."""
+    output_dim: PositiveInt | None = None
+    """Output features; default: the query's Eq."""
     use_bias: bool = True
+    """Biases on the q, k, v and output projections."""
     causal: bool = False
+    """Query i attends only to keys j <= i."""
     dropout: Prob = 0.0
+    """Dropout probability on the attention weights, in training."""
 
     def dims(self, in_shapes) -> tuple[int, int, int]:
         """(key_dim, value_dim, output_dim) per head / of the output."""

@@ -28,8 +28,11 @@ class PatchEmbedding(Layer):
     shape_fields = ("patch_size", "dim")
 
     patch_size: Union[PositiveInt, list[PositiveInt]]
+    """Patch size, an int or [ph, pw]; must divide H and W."""
     dim: PositiveInt
+    """Token width (filters of the patch projection)."""
     use_bias: bool = True
+    """Bias on the patch projection conv."""
 
     def _grid(self, in_shapes) -> tuple[int, int]:
         channels_of(self, in_shapes)

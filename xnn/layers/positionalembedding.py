@@ -32,7 +32,9 @@ class PositionalEmbedding(Layer):
     type: Literal["PositionalEmbedding"] = "PositionalEmbedding"
     doc_shapes = "(T, F) -> (T, F)"
     mode: Literal["learned", "sinusoidal"] = "learned"
+    """learned (a weight (max_length, F), init N(0, 0.02²)) or sinusoidal (Vaswani et al., no parameters)."""
     max_length: PositiveInt = 512
+    """Longest sequence T accepted (rows of the learned table)."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

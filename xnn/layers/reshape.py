@@ -21,6 +21,7 @@ class Reshape(Layer):
     kind = "Reshape"
     type: Literal["Reshape"] = "Reshape"
     target_shape: list[int]
+    """New per-sample shape (no batch axis), row-major channels-last; one entry may be -1 (inferred)."""
 
     @field_validator("target_shape")
     @classmethod

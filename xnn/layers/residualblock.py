@@ -31,11 +31,17 @@ class ResidualBlock(Layer):
     shape_fields = ("filters", "strides", "variant", "expansion")
 
     filters: PositiveInt
+    """Width of the convs; output channels filters (basic) or filters·expansion (bottleneck)."""
     strides: PositiveInt = 1
+    """Stride of the 3x3 conv and of the projection shortcut (torchvision v1.5)."""
     variant: Literal["basic", "bottleneck"] = "basic"
+    """basic (two 3x3 convs) or bottleneck (1x1, 3x3, 1x1)."""
     expansion: PositiveInt | None = None
+    """Bottleneck only: the last 1x1 conv has filters·expansion channels; default 4."""
     eps: PositiveFloat = 1e-5
+    """BatchNorm eps, added to the variance (PyTorch's default 1e-5; Keras's is 1e-3)."""
     momentum: Momentum = 0.1
+    """BatchNorm momentum, PyTorch's convention: running = (1 - m)·running + m·batch (Keras's 0.99 is 1 - m)."""
 
     def out_channels(self) -> int:
         if self.variant == "basic":

@@ -32,7 +32,9 @@ class Scale(Layer):
     elementwise = False  # a per-feature weight follows the feature order (not a pure elementwise op)
     type: Literal["Scale"] = "Scale"
     shape: list[PositiveInt] | None = None
+    """Parameter shape, broadcast against the input (aligned at the last axis); default: one per channel, (C,)."""
     use_bias: bool = True
+    """Add a learned bias of that shape: y = x·weight + bias."""
 
     def param_shape(self, in_shape) -> tuple[int, ...]:
         return (int(in_shape[-1]),) if self.shape is None else tuple(int(v) for v in self.shape)

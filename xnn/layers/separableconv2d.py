@@ -29,12 +29,19 @@ class SeparableConv2D(Layer):
     shape_fields = ("filters", "kernel_size", "strides", "padding", "dilation")
 
     filters: PositiveInt
+    """Output channels (of the pointwise 1x1 conv)."""
     kernel_size: IntOrList
+    """Depthwise kernel size, an int or [kh, kw]."""
     strides: IntOrList = 1
+    """Stride of the depthwise conv, an int or [sh, sw]."""
     padding: Padding = "valid"
+    """valid (none), same (TensorFlow's: the extra cell at the end) or cells per end: an int or per axis."""
     dilation: IntOrList = 1
+    """Spacing between depthwise kernel taps, an int or [dh, dw]."""
     depth_multiplier: PositiveInt = 1
+    """Depthwise outputs per input channel (M): C·M channels go into the pointwise conv."""
     use_bias: bool = True
+    """Bias on the pointwise conv (the block's only bias, as in Keras)."""
 
     def infer(self, in_shapes):
         channels_of(self, in_shapes)

@@ -29,6 +29,7 @@ class SequenceMask(Layer):
     type: Literal["SequenceMask"] = "SequenceMask"
     doc_shapes = "(T,) ids | (T, F) features -> (T,) float mask"
     pad_value: float = 0.0
+    """The value of a padding step (a token id; for features: every feature equal to it); padding is on the right."""
 
     def infer(self, in_shapes):
         (s,) = in_shapes

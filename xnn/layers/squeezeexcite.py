@@ -30,9 +30,13 @@ class SqueezeExcite(Layer):
     shape_fields = ()
 
     ratio: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    """Squeeze width as a fraction of C: max(1, floor(C·ratio)); default 0.25 unless squeeze_units is given."""
     squeeze_units: PositiveInt | None = None
+    """Squeeze width in units, instead of ratio."""
     activation: Literal["relu", "silu"] = "relu"
+    """Activation after the squeeze Dense: relu or silu."""
     gate: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
+    """Gate on the excitation: sigmoid or hard_sigmoid (relu6(x + 3) / 6)."""
 
     def squeeze(self, in_shapes) -> int:
         c = channels_of(self, in_shapes)

@@ -30,14 +30,23 @@ class TransformerEncoderBlock(Layer):
     doc_shapes = "(T, E) [, mask (T,)] -> (T, E)"
 
     num_heads: PositiveInt
+    """Attention heads."""
     mlp_dim: PositiveInt
+    """Hidden width of the MLP (fc1)."""
     key_dim: PositiveInt | None = None
+    """Query/key width per head; default: E / num_heads."""
     norm: Literal["pre", "post"] = "pre"
+    """pre (LayerNorm before attention and MLP) or post (LayerNorm after each residual add)."""
     activation: Literal["gelu", "gelu_tanh", "relu"] = "gelu"
+    """MLP activation: gelu (exact, erf), gelu_tanh or relu."""
     dropout: Prob = 0.0
+    """Dropout probability after the attention and after the MLP, in training; 0: none."""
     attention_dropout: Prob = 0.0
+    """Dropout probability on the attention weights, in training."""
     causal: bool = False
+    """Each step attends only to itself and earlier steps."""
     eps: PositiveFloat = 1e-5
+    """LayerNorm eps, added to the variance (PyTorch's default 1e-5; Keras's is 1e-3)."""
 
     def infer(self, in_shapes):
         x = in_shapes[0]

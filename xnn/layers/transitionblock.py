@@ -26,8 +26,11 @@ class TransitionBlock(Layer):
     shape_fields = ("compression",)
 
     compression: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+    """Output channel fraction in (0, 1]: floor(compression·C) filters in the 1x1 conv (DenseNet-BC: 0.5)."""
     eps: PositiveFloat = 1e-5
+    """BatchNorm eps, added to the variance (PyTorch's default 1e-5; Keras's is 1e-3)."""
     momentum: Momentum = 0.1
+    """BatchNorm momentum, PyTorch's convention: running = (1 - m)·running + m·batch (Keras's 0.99 is 1 - m)."""
 
     def out_channels(self, in_shapes) -> int:
         c = channels_of(self, in_shapes)

@@ -16,6 +16,7 @@ class UpSampling2D(UpSamplingBase):
     nd = 2
     type: Literal["UpSampling2D"] = "UpSampling2D"
     interpolation: Literal["nearest", "bilinear"] = "nearest"
+    """nearest (a repeat) or bilinear (half-pixel centres: torch's align_corners=False, TF2's resize)."""
 
     @classmethod
     def cases(cls):

@@ -18,6 +18,7 @@ class ZeroPadding1D(ZeroPaddingBase):
     nd = 1
     type: Literal["ZeroPadding1D"] = "ZeroPadding1D"
     padding: Amount1D = 1
+    """Zeros added: an int (both ends) or [left, right] (Keras's default 1)."""
 
     @classmethod
     def cases(cls):

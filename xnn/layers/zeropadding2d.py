@@ -18,6 +18,7 @@ class ZeroPadding2D(ZeroPaddingBase):
     nd = 2
     type: Literal["ZeroPadding2D"] = "ZeroPadding2D"
     padding: Amount2D = 1
+    """Zeros added: an int, [p_h, p_w] (symmetric) or [[top, bottom], [left, right]] (Keras's default 1)."""
 
     @classmethod
     def cases(cls):

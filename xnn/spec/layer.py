@@ -73,10 +73,17 @@ class Layer(BaseModel):
     # ``activation: relu`` on this layer parses to a following Activation node (xnn.spec.sugar)
     activation_sugar: ClassVar[bool] = False
 
+    # The string right under a field is its description in ``xnn schema`` (xnn/cli/cmd_schema.py
+    # reads these when it builds the schema); a subclass that redeclares a field without one keeps
+    # its base's (e.g. ``type``).
     type: str
+    """Layer type: the registered class name (e.g. Dense), which selects this entry's fields."""
     name: str = ""
+    """Node name (a letter or _, then letters, digits, _); default: the type in lower case + a count (dense1)."""
     inputs: list[str] | None = None
+    """Names of the nodes this one reads ("input" is the spec's input); default: the previous node."""
     trainable: bool = True
+    """false freezes the node: parameters not trained, inference mode in training (Keras's trainable=False)."""
 
     # --- the layer contract -------------------------------------------------------------
     def infer(self, in_shapes: list[Shape]) -> Shape:

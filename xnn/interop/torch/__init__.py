@@ -23,6 +23,15 @@ with its rate (``Dropout1d``/``2d`` marked as xnn's SpatialDropout); the importe
 Dropout / SpatialDropout nodes. Functional ``F.dropout`` calls inside ``forward`` leave no trace
 in an eval-mode export and are not imported.
 
+Attention: during the export each ``nn.MultiheadAttention`` is written as one ``xnn::MultiHeadAttention``
+node with the module's weights (:mod:`.attention`), read by the importer as xnn's MultiHeadAttention
+(``in_proj_weight`` split into q/k/v, ``out_proj``; a causal ``attn_mask`` as ``causal``); a
+``key_padding_mask``, another ``attn_mask``, ``add_bias_kv``/``add_zero_attn`` or different key and
+value tensors are refused. ``nn.TransformerEncoderLayer`` / ``nn.TransformerEncoder`` then import as
+torch's own decomposition (MultiHeadAttention, Dropout, Add, LayerNorm, Dense, Activation), their
+three dropouts kept; torch's fused MHA fast paths are off while the export runs. Decoders and
+``nn.Transformer`` stay refused.
+
 Nothing here is imported by ``import xnn``; torch and onnx are imported when :func:`from_torch`
 is called.
 """
@@ -43,14 +52,10 @@ OPSET = 20  # the TorchScript exporter's newest: Gelu is an op from 20 (an Erf e
 # torch modules the import cannot express today, with the reason (checked before exporting, so
 # that they are all listed at once with what the importer refuses)
 _NO_IMPORT = {
-    "MultiheadAttention": "xnn's ONNX importer does not fold the attention pattern (MatMul/Softmax) into a "
-                          "MultiHeadAttention node yet",
-    "TransformerEncoderLayer": "contains MultiheadAttention, whose pattern xnn's ONNX importer does not fold yet "
-                               "(build the block from xnn's TransformerEncoderBlock instead)",
-    "TransformerDecoderLayer": "contains MultiheadAttention, whose pattern xnn's ONNX importer does not fold yet",
-    "TransformerEncoder": "contains MultiheadAttention, whose pattern xnn's ONNX importer does not fold yet",
-    "TransformerDecoder": "contains MultiheadAttention, whose pattern xnn's ONNX importer does not fold yet",
-    "Transformer": "contains MultiheadAttention, whose pattern xnn's ONNX importer does not fold yet",
+    "TransformerDecoderLayer": "not imported: a decoder layer reads a second tensor (memory) and is not mapped yet "
+                               "(build it from xnn's MultiHeadAttention, LayerNorm and Dense)",
+    "TransformerDecoder": "not imported: decoder layers read a second tensor (memory) and are not mapped yet",
+    "Transformer": "takes two inputs (src, tgt); xnn models have one input (import its nn.TransformerEncoder)",
     "RNN": "xnn has LSTM and GRU, no plain (Elman) RNN",
     "RNNCell": "a recurrent cell called step by step (a Python loop) is not a layer; use nn.LSTM/nn.GRU",
     "LSTMCell": "a recurrent cell called step by step (a Python loop) is not a layer; use nn.LSTM",
@@ -95,11 +100,14 @@ def from_torch_full(module, example_input) -> tuple[dict, dict[str, np.ndarray],
     where = f"from_torch({type(module).__name__})"
     x = _example(example_input, module, where)
     problems = _known_unsupported(module)
+    n_known = len(problems)
     model = None
     try:
-        model = _export(module, x, where)
+        model = _export(module, x, where, problems)
     except FormatError as e:
         problems += e.messages
+    if model is not None and len(problems) > n_known:
+        model = None  # a refused MultiheadAttention ran its own forward: its trace is not imported
     if model is not None:
         from ..onnx.importer import _import
 
@@ -178,21 +186,30 @@ class _Dropout:
         return cls.fn
 
 
-def _export(module, x, where: str):
+def _export(module, x, where: str, problems: list[str]):
+    """The module as an in-memory ONNX model; a MultiheadAttention that cannot be written as one
+    xnn node appends its reasons to ``problems`` (see :mod:`.attention`)."""
     import onnx
     import torch
+
+    from . import attention
 
     drops = {n: m for n, m in module.named_modules() if type(m) in (torch.nn.Dropout, torch.nn.Dropout1d,
                                                                      torch.nn.Dropout2d)}
     fn = _Dropout.get()
     was_training = module.training
     buf = io.BytesIO()
+    attns: dict = {}
+    fast = torch.backends.mha.get_fastpath_enabled()
     try:
         module.eval()
         for m in drops.values():
             m.forward = _keep_dropout(fn, float(m.p))
-        # not under no_grad: eval + no_grad sends some modules (TransformerEncoderLayer) down fused
-        # fast paths that have no ONNX export
+        attns = attention.patch(module, problems)
+        # eval-mode TransformerEncoderLayer/MultiheadAttention take fused fast paths (no ONNX export,
+        # and they bypass the attention modules' forward) unless fast paths are off; not under
+        # no_grad either, for the same reason
+        torch.backends.mha.set_fastpath_enabled(False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice, tracer warnings
             torch.onnx.export(module, (x,), buf, dynamo=False, opset_version=OPSET, input_names=["input"],
@@ -202,10 +219,13 @@ def _export(module, x, where: str):
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
         raise FormatError(f"torch.onnx.export failed ({type(e).__name__}: {first})") from None
     finally:
+        torch.backends.mha.set_fastpath_enabled(fast)
+        attention.unpatch(attns)
         for m in drops.values():
             m.__dict__.pop("forward", None)
         module.train(was_training)
     model = onnx.load_from_string(buf.getvalue())
+    attention.for_importer(model)
     kinds = {"/".join(_path_parts(n)): type(m).__name__ for n, m in drops.items()}
     for node in model.graph.node:  # Dropout1d/2d: whole channels, xnn's SpatialDropout (its export's mark)
         if node.op_type == "Dropout":

@@ -17,7 +17,7 @@ thread. Figures per candidate:
 - ``step``: median ms per warm training step (interleaved repetitions of one epoch);
 - ``first``: the first epoch's extra time over a warm one (tracing, compiling).
 
-    python bench/bench_compile.py [--quick] [--torch-compile] [--json FILE]
+    python bench/bench_compile.py [--quick] [--torch-compile] [--cpu-time] [--json FILE]
 """
 from __future__ import annotations
 
@@ -197,30 +197,40 @@ def torch_loop_maker(name, d, compile_: bool, build=None):
 
 
 # ------------------------------------------------------------------------------ timing
+CLOCK = time.perf_counter  # --cpu-time: time.process_time (this process's CPU seconds)
+
+
+def use_cpu_time() -> None:
+    """Time with the process's CPU clock: with one thread per framework it counts this process's
+    work only, so other jobs on a shared machine move it far less than the wall clock."""
+    global CLOCK
+    CLOCK = time.process_time
+
+
 def measure(makers: dict, epochs: int, reps: int, step_reps: int, n_steps: int) -> dict:
-    """End to end (fresh model each repetition, interleaved) and warm per-step times."""
+    """End to end (fresh model each repetition, interleaved) and warm per-step times (CLOCK)."""
     e2e = {k: [] for k in makers}
     first = {k: [] for k in makers}
     warm = {k: [] for k in makers}
     live = {}
     for _ in range(reps):
         for k, make in makers.items():
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             epoch, evaluate = make()
             t_ep = []
             for _ in range(epochs):
-                t = time.perf_counter()
+                t = CLOCK()
                 epoch()
                 evaluate()
-                t_ep.append(time.perf_counter() - t)
-            e2e[k].append(time.perf_counter() - t0)
+                t_ep.append(CLOCK() - t)
+            e2e[k].append(CLOCK() - t0)
             first[k].append(t_ep[0] - statistics.median(t_ep[1:]) if epochs > 1 else float("nan"))
             live[k] = epoch
     for _ in range(step_reps):
         for k, epoch in live.items():
-            t = time.perf_counter()
+            t = CLOCK()
             epoch()
-            warm[k].append((time.perf_counter() - t) / n_steps)
+            warm[k].append((CLOCK() - t) / n_steps)
     return {k: {"e2e_s": statistics.median(e2e[k]), "first_extra_s": statistics.median(first[k]),
                 "step_ms": 1e3 * statistics.median(warm[k])} for k in makers}
 
@@ -257,15 +267,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="tiny data, one repetition (smoke run)")
     ap.add_argument("--torch-compile", action="store_true", help="also time torch.compile (minutes of compiling on CPU)")
     ap.add_argument("--no-xla", action="store_true", help="skip the XLA candidates")
+    ap.add_argument("--cpu-time", action="store_true", help="time CPU seconds of this process, not wall time "
+                    "(steadier on a shared machine; everything runs on one thread)")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
+    if a.cpu_time:
+        use_cpu_time()
     one_thread()
     warnings.simplefilter("ignore", RuntimeWarning)
     n_train, n_val, epochs, reps, step_reps = (100, 64, 2, 1, 1) if a.quick else (1000, 512, 3, 3, 5)
     load = load_average()
-    print(f"load average {load:.2f}; batch {BS}, {n_train} training samples ({-(-n_train // BS)} steps, last partial), "
+    print(f"load average {load:.2f}; {'CPU' if a.cpu_time else 'wall'} time; batch {BS}, {n_train} training samples ({-(-n_train // BS)} steps, last partial), "
           f"{n_val} validation, {epochs} epochs, medians of {reps} end-to-end and {step_reps} warm repetitions")
-    res = {"load_average": load, "quick": a.quick, "models": {}}
+    res = {"load_average": load, "quick": a.quick, "clock": "cpu" if a.cpu_time else "wall", "models": {}}
     for spec in (DIGITS, C32):
         name = spec["name"]
         d = data(spec["input"]["shape"], n_train, n_val)

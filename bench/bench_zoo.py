@@ -13,7 +13,7 @@ validation pass; medians of interleaved repetitions) and per warm step; see benc
 the timing rules. Every candidate trains the same architecture on the same random data; the
 initial weights are each framework's own (speed does not depend on them).
 
-    python bench/bench_zoo.py [--quick] [--models resnet18_small,mobilenetv2_small] [--json FILE]
+    python bench/bench_zoo.py [--quick] [--cpu-time] [--models resnet18_small,mobilenetv2_small] [--json FILE]
 """
 from __future__ import annotations
 
@@ -185,13 +185,13 @@ def inference(spec, x: np.ndarray, reps: int) -> dict:
             with torch.no_grad():
                 m(xt)
         for _ in range(reps):
-            t = time.perf_counter()
+            t = bc.CLOCK()
             sess.run(None, {name: x})
-            times["onnxruntime"].append(time.perf_counter() - t)
-            t = time.perf_counter()
+            times["onnxruntime"].append(bc.CLOCK() - t)
+            t = bc.CLOCK()
             with torch.no_grad():
                 m(xt)
-            times["torch_eager"].append(time.perf_counter() - t)
+            times["torch_eager"].append(bc.CLOCK() - t)
     return {k: 1e3 * statistics.median(v) for k, v in times.items()}
 
 
@@ -206,15 +206,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny data, one repetition (smoke run)")
     ap.add_argument("--models", default="resnet18_small,mobilenetv2_small")
+    ap.add_argument("--cpu-time", action="store_true", help="time CPU seconds of this process (bench_compile's --cpu-time)")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
+    if a.cpu_time:
+        bc.use_cpu_time()
     bc.one_thread()
     warnings.simplefilter("ignore", RuntimeWarning)
     n_train, n_val, epochs, reps, step_reps = (128, 64, 2, 1, 1) if a.quick else (640, 256, 3, 3, 3)
     load = bc.load_average()
-    print(f"load average {load:.2f}; batch {BS}, {n_train} training samples, {n_val} validation, {epochs} epochs, "
+    print(f"load average {load:.2f}; {'CPU' if a.cpu_time else 'wall'} time; batch {BS}, {n_train} training samples, {n_val} validation, {epochs} epochs, "
           f"medians of {reps} end-to-end and {step_reps} warm repetitions, one thread")
-    res = {"load_average": load, "quick": a.quick, "models": {}}
+    res = {"load_average": load, "quick": a.quick, "clock": "cpu" if a.cpu_time else "wall", "models": {}}
     for name in a.models.split(","):
         try:
             path = zoo.get(name).path

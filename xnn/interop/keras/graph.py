@@ -7,7 +7,8 @@ model gives the same dict) and a weight source, and end in ``(spec_dict, params)
 2. The graph (Sequential or functional) is resolved: one input, one output, every layer called
    once, only the layers the output depends on.
 3. Each layer goes through its converter (:mod:`.layers`); every unsupported layer or setting
-   is collected and reported at once.
+   is collected and reported at once. Keras's implicit masks are tracked alongside as explicit
+   SequenceMask nodes (:mod:`.masking`, which also reads a functional config's recorded mask ops).
 4. The spec is validated by :func:`xnn.spec.from_dict`; each weight-owning node's Keras weights
    go through the xnn Keras lowering's ``from_native`` (the one conversion per layer), and the
    canonical params are checked against the spec.
@@ -20,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from ...errors import FormatError, SpecError, XnnError
+from . import masking
 from .layers import CONVERTERS, HINTS, Unsupported, conv, depthwise, separable
 from .safety import check_objects
 
@@ -67,6 +69,7 @@ class KerasLayer:
         self.args: list = []
         self.kwargs: dict = {}
         self.refs: dict[str, tuple[str, int, int]] = {}  # "args[i]" / kwarg name -> tensor
+        self.key_mask: str | None = None  # MultiHeadAttention: the xnn mask of its value (Keras's mask)
 
     # ---------------------------------------------------------------- config access
     def get(self, key: str, default=None):
@@ -206,11 +209,13 @@ def convert(model: dict, source_for: Callable[[list[dict], str], Callable], wher
     ``source_for(entries, kind)``: the weight source for the model's layer entries (``kind``:
     "Functional" or "Sequential"). Returns ``(spec_dict, params)``; raises FormatError naming
     ``where``."""
+    entries = (model.get("config") or {}).get("layers") if isinstance(model.get("config"), dict) else None
+    model, recorded = masking.mask_arguments(model)  # Keras's mask ops of a functional config
     problems = check_objects(model)
     if problems:
         raise FormatError(problems, source=where)
     try:
-        return _convert(model, source_for, where)
+        return _convert(model, source_for, where, recorded, entries)
     except XnnError as e:
         if e.source is None and not all(m.startswith(where) for m in e.messages):
             raise type(e)(e.messages, source=where) from None
@@ -219,7 +224,8 @@ def convert(model: dict, source_for: Callable[[list[dict], str], Callable], wher
         raise FormatError(f"{where}: cannot import ({type(e).__name__})") from None
 
 
-def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
+def _convert(model: dict, source_for, where: str, recorded: dict | None = None,
+             all_entries: list | None = None) -> tuple[dict, dict]:
     kind = model.get("class_name")
     cfg = model.get("config")
     if kind not in ("Functional", "Sequential", "Model") or not isinstance(cfg, dict):
@@ -232,7 +238,9 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
         graph, inp = _sequential(cfg, entries)
     else:
         graph, inp = _functional(cfg, entries)
-    source = source_for(entries, "Sequential" if kind == "Sequential" else "Functional")
+    # the weight source sees every entry (mask op layers included: Keras names weight groups by order)
+    source = source_for(all_entries if all_entries is not None else entries,
+                        "Sequential" if kind == "Sequential" else "Functional")
     b = Builder(lambda lay: source(lay))
     spec_input, input_dtype = inp
     order, producers = graph
@@ -241,6 +249,7 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
     problems: list[str] = []
     dtypes = set()
     tensor = {}  # keras layer name -> xnn node name of its output
+    masks = masking.MaskState(recorded)  # keras layer name -> its Keras mask as an xnn node
     tensor[spec_input.pop("_keras_name")] = "input"
     for lay in order:
         lay.b = b
@@ -264,10 +273,13 @@ def _convert(model: dict, source_for, where: str) -> tuple[dict, dict]:
                 lay.args = [b.materialize(x) if x in b.pads else x for x in lay.args]
             lay.kwargs = {k: (tensor[v] if k in ("query", "value", "key") and isinstance(v, str) else v) for k, v in lay._kwargs.items()}
             b.current = lay.name
-            tensor[lay.name] = fn(b, lay, xs)
+            tensor[lay.name] = masking.convert(b, lay, xs, list(producers[lay.name]), fn, masks)
         except Unsupported as e:
             problems.append(f"Keras layer {lay.name!r} ({lay.cls}): {e}")
             tensor[lay.name] = "input"  # keep walking: every problem is reported at once
+    out_problem = masks.output_problem(order[-1].name, order[-1].cls)
+    if out_problem and not any(p.startswith(f"Keras layer {order[-1].name!r} ") for p in problems):
+        problems.append(out_problem)
     if problems:
         extra = len(problems) - MAX_LAYER_ERRORS
         problems = problems[:MAX_LAYER_ERRORS] + ([f"... and {extra} more"] if extra > 0 else [])

@@ -17,6 +17,8 @@ Semantics converted (docs/import.md lists them):
 - LSTM gate order i,f,c,o is xnn's i,f,g,o, its one bias xnn's ``bias_ih`` (``bias_hh`` = 0); GRU needs ``reset_after=True`` (xnn's and
   PyTorch's convention), its (z, r, h) gate blocks go through the GRU lowering's permutation;
 - Bidirectional(LSTM|GRU) with merge_mode concat|sum is a bidirectional node;
+- Keras's implicit masks (Embedding ``mask_zero=True``, Masking) become explicit SequenceMask
+  inputs of the layers that use them (:mod:`.masking`; exact for right-padded sequences);
 - ZeroPadding folds into the valid convolution that reads it when symmetric, else it is a
   ZeroPadding node; Conv*DTranspose ``valid`` keeps Keras's output length through xnn's
   ``output_padding``; GroupNormalization keeps Keras's epsilon; UpSampling2D is nearest only.
@@ -540,8 +542,7 @@ def concatenate(b, lay, xs):
 
 @converts("Embedding")
 def embedding(b, lay, xs):
-    _no_lora(lay)
-    expect(lay, mask_zero=False)
+    _no_lora(lay)  # mask_zero=True: its mask is a SequenceMask node on the ids (masking.py)
     w = _n_weights(lay, lay.weights(), 1)
     return b.add({"type": "Embedding", "num_embeddings": lay.int("input_dim"), "dim": lay.int("output_dim")}, xs,
                  name=lay.xname, native=w)
@@ -658,7 +659,7 @@ def attention(b, lay, xs):
         fields["output_dim"] = int(osh)
     if lay.kwargs.get("use_causal_mask"):
         fields["causal"] = True
-    ins = [q] if v == q else [q, v]
+    ins = ([q] if v == q else [q, v]) + ([lay.key_mask] if lay.key_mask else [])  # (masking.py)
     n = 8 if fields["use_bias"] else 4
     return b.add(fields, ins, name=lay.xname, native=_n_weights(lay, lay.weights(), n))
 
@@ -667,7 +668,6 @@ def attention(b, lay, xs):
 # these get a more useful one.
 HINTS = {
     "Lambda": "a Lambda layer holds Python code; xnn never runs code from a model",
-    "Masking": "Keras's implicit mask propagation; xnn masks are explicit (a SequenceMask node)",
     "InputLayer": "a second input: xnn models have one input",
     "Functional": "a nested model: xnn imports one flat model", "Sequential": "a nested model: xnn imports one flat model",
 }

@@ -1,5 +1,6 @@
 """Export that opens everywhere: the default opset (17), ``xnn export --target`` with its
-pre-flight report, onnx2torch on every example's export vs ONNX Runtime, and the round trip
+pre-flight report, onnx2torch on every example's and zoo model's export vs ONNX Runtime (and on
+GroupNorm's decomposition below opset 21), and the round trip
 export -> import -> evaluate of a trained run through the real CLI (spec sections and fitted
 preprocessing restored from the file's metadata)."""
 from __future__ import annotations
@@ -22,7 +23,7 @@ from xnn.spec import load_spec
 from ._onnx_util import ort_run
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "examples" / "zoo").glob("*.yaml"))
 
 
 def test_default_opset_is_17():
@@ -66,12 +67,27 @@ np.save(sys.argv[4], y.numpy())
 """
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_onnx2torch_reads_every_example(example, tmp_path):
+def _need_onnx2torch():
     import importlib.util
 
     if importlib.util.find_spec("onnx2torch") is None:  # not imported here: it imports torchvision
         pytest.skip("onnx2torch is not installed (pip install onnx2torch; see tools/install.sh)")
+
+
+def _onnx2torch_run(path: Path, x: np.ndarray, tmp_path: Path) -> np.ndarray:
+    np.save(tmp_path / "x.npy", x)
+    tv = tmp_path / "tv"
+    if not tv.exists():
+        _stand_in_torchvision(tv)
+    r = subprocess.run([sys.executable, "-c", _ONNX2TORCH, str(tv), str(path), str(tmp_path / "x.npy"),
+                        str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return np.load(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[("zoo/" if p.parent.name == "zoo" else "") + p.stem for p in EXAMPLES])
+def test_onnx2torch_reads_every_example(example, tmp_path):
+    _need_onnx2torch()
     spec = load_spec(example)
     params = init_params(spec)
     path = export_onnx(spec, params, tmp_path / "m.onnx")  # the default opset
@@ -86,13 +102,42 @@ def test_onnx2torch_reads_every_example(example, tmp_path):
 
         assert target_problems(spec, params, "onnx2torch")
         return
-    np.save(tmp_path / "x.npy", x)
-    tv = _stand_in_torchvision(tmp_path / "tv")
-    r = subprocess.run([sys.executable, "-c", _ONNX2TORCH, str(tv), str(path), str(tmp_path / "x.npy"),
-                        str(tmp_path / "y.npy")], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-    got = np.load(tmp_path / "y.npy")
+    got = _onnx2torch_run(path, x, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(want).max())))
+
+
+# GroupNorm below opset 21 is a decomposition (Reshape, Transpose, InstanceNormalization; one group
+# per channel: InstanceNormalization alone): at every opset 13..17 ONNX Runtime computes xnn's
+# function, and onnx2torch reads the default opset's file. Channels-last after a Conv (the
+# normalization reads a channels-first tensor), on a sequence, and one group per channel.
+_GN_SPECS = {
+    "conv_groups": ([6, 5, 3], [{"type": "Conv2D", "name": "c", "filters": 8, "kernel_size": 3, "padding": "same"},
+                                {"type": "GroupNorm", "name": "gn", "groups": 4},
+                                {"type": "Activation", "name": "a", "fn": "relu"}]),
+    "sequence_groups": ([7, 6], [{"type": "GroupNorm", "name": "gn", "groups": 3}]),
+    "instance": ([5, 4, 4], [{"type": "GroupNorm", "name": "gn", "groups": -1}]),
+}
+
+
+@pytest.mark.parametrize("opset", [13, 14, 15, 16, 17])
+@pytest.mark.parametrize("which", sorted(_GN_SPECS))
+def test_groupnorm_below_21_runs_in_ort_and_onnx2torch(which, opset, tmp_path):
+    from xnn.reference import forward
+    from xnn.spec import from_dict
+
+    shape, model = _GN_SPECS[which]
+    spec = from_dict({"xnn": 1, "name": "gn", "input": {"shape": shape}, "model": model})
+    params = init_params(spec, seed=2)
+    params = {k: v + 0.3 * np.random.default_rng(5).normal(size=v.shape) for k, v in params.items()}  # non-trivial affine
+    path = export_onnx(spec, params, tmp_path / "m.onnx", opset=opset)
+    assert "GroupNormalization" not in {n.op_type for n in onnx.load(str(path)).graph.node}
+    x = np.random.default_rng(0).normal(size=(2, *shape)).astype(np.float32)
+    want = forward(spec, {k: v.astype(np.float32).astype(np.float64) for k, v in params.items()}, x.astype(np.float64))
+    tol = {"rtol": 1e-4, "atol": 1e-5 * max(1.0, float(np.abs(want).max()))}
+    np.testing.assert_allclose(ort_run(path, x), want, **tol)
+    if opset == DEFAULT_OPSET:
+        _need_onnx2torch()
+        np.testing.assert_allclose(_onnx2torch_run(path, x, tmp_path), want, **tol)
 
 
 def _evaluate(run, capsys) -> str:

@@ -6,6 +6,8 @@ export and MATLAB's exporter, opset 7 and newer. The package:
 - :mod:`.state`: the view of each ONNX tensor as an xnn tensor (``T``), the import state and the
   helpers that add layers and report errors;
 - :mod:`.fold`: constant folding (opset-aware, size-bounded);
+- :mod:`.restore`: a file xnn wrote whose graph does not import (ViT's attention, class token,
+  positional table): the stored spec, when re-exporting it reproduces the file exactly;
 - :mod:`.registry`: ``@handles(op, since=...)``; the supported-op list is the registry, and
   docs/onnx.md's table is generated from it;
 - ``ops/<family>.py``: one module per op family (dense, conv, norm, shape, activation, rnn);
@@ -44,18 +46,38 @@ def import_onnx(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
 def import_onnx_full(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict]:
     """:func:`import_onnx` plus what the file's metadata restored: ``info["preprocess"]`` (a run's
     fitted preprocessing, from ``xnn_preprocess``, or None), ``info["restored"]`` (spec sections
-    taken from ``xnn_spec``) and ``info["defaulted"]`` (sections the import had to default), and
+    taken from ``xnn_spec``; ``"model"`` first when the graph does not import and the stored spec
+    was taken instead, because exporting it again gives exactly this graph: see :mod:`.restore`)
+    and ``info["defaulted"]`` (sections the import had to default), and
     how ONNX's tensors relate to xnn's: ``info["input_axes"]`` / ``info["output_axes"]`` (ONNX axis
     ``i`` holds xnn batch axis ``axes[i]``; None: a unit axis xnn does not have) and
     ``info["output_perm"]`` (a flattened channels-first output: ONNX feature ``j`` is xnn feature
     ``perm[j]``, else None). :func:`to_xnn_input` and :func:`to_onnx_output` apply them."""
     model = load_onnx(path)
+    failed = None
     try:
         spec, params, views = _import(model, str(path))
-    except XnnError:
-        raise
+    except XnnError as e:
+        failed = e
     except Exception as e:  # a malformed graph must end in a clear error, never a traceback
-        raise FormatError(f"{path}: cannot import ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
+        failed = FormatError(f"{path}: cannot import ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})")
+    if failed is not None:
+        # a file xnn wrote whose graph does not read back (ViT's attention, class token, positional
+        # table): its stored spec, when exporting that spec again gives exactly this graph (restore.py).
+        # A graph that does read back keeps its layers (xnn's float64 hard_sigmoid: Scale, relu6, Scale).
+        from ....spec import from_dict
+        from .restore import restore_model
+
+        got = restore_model(model, str(path))
+        if got is None:
+            raise failed from None
+        spec, params = got
+        views = {"input_axes": list(range(len(spec["input"]["shape"]) + 1)),
+                 "output_axes": list(range(len(from_dict(spec).output.out_shape) + 1)), "output_perm": None}
+        spec, info = _restore(model, spec, str(path))
+        info["restored"] = ["model", *info["restored"]]
+        info.update(views)
+        return spec, params, info
     spec, info = _restore(model, spec, str(path))
     info.update(views)
     return spec, params, info
@@ -131,6 +153,9 @@ def _import(model, path: str):
     bad: dict[str, list[str]] = {}
     st.index = {node_key(n): i for i, n in enumerate(graph.node)}
     nodes = [n for i, n in enumerate(graph.node) if i in needed]  # dead branches are ignored
+    from .ops.activation import fold_gelu
+
+    nodes = fold_gelu(st, nodes, {o.name for o in graph.output})  # GELU written out below opset 20: one node
     ok = supported(opset) | FOLD_OPS
     for n in nodes:
         if n.domain not in ("", "ai.onnx"):

@@ -101,6 +101,8 @@ class State:
     nonneg: set = field(default_factory=set)  # xnn nodes whose outputs are known to be >= 0
     readers: dict = field(default_factory=dict)  # ONNX tensor -> the nodes that read it
     folded: int = 0  # bytes of every constant computed by folding so far (bounded)
+    # output of a folded GELU expression -> (fn, layer name hint); see ops.activation.fold_gelu
+    gelu: dict = field(default_factory=dict)
 
 
 def attrs(node) -> dict:

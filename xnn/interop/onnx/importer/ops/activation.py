@@ -1,11 +1,14 @@
 """Activations, Softmax, x*Sigmoid(x) (SiLU), x*HardSigmoid(x) (hard_swish), Clip (relu6, relu),
-HardSigmoid, HardSwish, Identity, Dropout; Mul/Sub of tensors (Multiply, Subtract: ``pointwise``)."""
+HardSigmoid, HardSwish, Identity, Dropout; Mul/Sub of tensors (Multiply, Subtract: ``pointwise``);
+GELU written out below opset 20 (:func:`fold_gelu`: the Erf and the tanh expressions)."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ..registry import handles
-from ..state import T, add_layer, base_of, err, f32, keep_view, need_const, need_tensor
+from ..state import T, add_layer, base_of, err, f32, fresh, keep_view, need_const, need_tensor
 
 
 @handles("Identity", xnn="(nothing)", glue=True)
@@ -132,5 +135,211 @@ def _hard_sigmoid(st, node, ins, a):
 
 
 for _op, _fn, _since in (("Relu", "relu", 7), ("LeakyRelu", "leaky_relu", 7), ("Sigmoid", "sigmoid", 7),
-                         ("Tanh", "tanh", 7), ("Elu", "elu", 7), ("Gelu", "gelu", 20), ("HardSwish", "hard_swish", 14)):
+                         ("Elu", "elu", 7), ("Gelu", "gelu", 20), ("HardSwish", "hard_swish", 14)):
     handles(_op, since=_since, xnn=f"Activation {_fn}")(_act(_fn))
+
+
+# --- GELU below opset 20 ------------------------------------------------------------------------
+# Before opset 20 (no Gelu op) exporters write GELU out: exact GELU as 0.5·x·(1 + Erf(x/√2)) and
+# the tanh approximation as 0.5·x·(1 + Tanh(√(2/π)·(x + 0.044715·x³))). :func:`fold_gelu` finds
+# those expressions in the graph before the import runs and replaces each by one node (the Erf or
+# Tanh node, reading x and writing the expression's output), which the handlers below turn into
+# one Activation. Matched: xnn's order (Mul(Mul(x, 0.5), 1 + e)) and torch.onnx's
+# (Mul(Mul(x, 1 + e), 0.5)), x/√2 as Div(x, √2) or Mul(x, 1/√2), x³ as Mul(Mul(x, x), x) or
+# Pow(x, 3), operands of Add/Mul in either order. Every constant is a scalar checked to float
+# tolerance and every intermediate tensor has the expression as its only reader; anything else is
+# left alone (a lone Erf is then refused).
+
+_RTOL = 1e-6  # float32 constants of √2, 1/√2, √(2/π) and 0.044715 are within 1e-7 of the values
+
+
+def _const_value(st, prod: dict, name: str, depth: int = 0):
+    """The constant ``name`` holds before the import ran: an initializer or a ``Constant`` node (through
+    Cast / Identity), else None."""
+    if name in st.consts:
+        return np.asarray(st.consts[name])
+    n = prod.get(name)
+    if n is None or depth > 4:
+        return None
+    if n.op_type in ("Cast", "Identity") and n.input:
+        return _const_value(st, prod, n.input[0], depth + 1)
+    if n.op_type == "Constant":
+        from onnx import numpy_helper
+
+        for at in n.attribute:
+            if at.name == "value":
+                return numpy_helper.to_array(at.t)
+            if at.name == "value_float":
+                return np.asarray(at.f, dtype=np.float32)
+            if at.name == "value_floats":
+                return np.asarray(list(at.floats), dtype=np.float32)
+            if at.name == "value_int":
+                return np.asarray(at.i)
+    return None
+
+
+def fold_gelu(st, nodes: list, outputs: set) -> list:
+    """``nodes`` with every GELU expression (see above) replaced by one Erf / Tanh node reading x and
+    writing the expression's output; records it in ``st.gelu`` (output -> (fn, layer name hint))."""
+    if not any(n.op_type in ("Erf", "Tanh") for n in nodes):
+        return nodes
+    from onnx import helper
+
+    from ..state import name_hint
+
+    prod = {o: n for n in nodes for o in n.output}
+    readers: dict = {}
+    for n in nodes:
+        for x in n.input:
+            readers.setdefault(x, []).append(n)
+
+    def scalar(name, value) -> bool:
+        v = _const_value(st, prod, name)
+        if v is None or v.size != 1 or v.ndim > 1 or not np.issubdtype(v.dtype, np.number):
+            return False
+        return bool(np.isclose(float(v.reshape(())), value, rtol=_RTOL, atol=0.0))
+
+    def tensor(name) -> bool:
+        return bool(name) and _const_value(st, prod, name) is None
+
+    def only(name):
+        """The single reader of an intermediate tensor (None when several, none, or a graph output)."""
+        rs = readers.get(name, [])
+        return rs[0] if len(rs) == 1 and name not in outputs else None
+
+    def scaled(n, value):
+        """The tensor ``n`` multiplies by ``value`` (Mul either order, or Div by 1/value), else None."""
+        if n is None or len(n.input) != 2:
+            return None
+        a, b = n.input
+        if n.op_type == "Mul":
+            if scalar(b, value) and tensor(a):
+                return a
+            if scalar(a, value) and tensor(b):
+                return b
+        if n.op_type == "Div" and scalar(b, 1.0 / value) and tensor(a):
+            return a
+        return None
+
+    def one_plus(t):
+        """(the Add computing 1 + t, its output) when ``t`` is read only by such an Add."""
+        a = only(t)
+        if a is None or a.op_type != "Add" or len(a.input) != 2:
+            return None
+        other = a.input[1] if a.input[0] == t else a.input[0]
+        return (a, a.output[0]) if list(a.input).count(t) == 1 and scalar(other, 1.0) else None
+
+    def half_x_times(p, x):
+        """The nodes computing 0.5 · x · p from ``p`` (two Muls, in any of the orders exporters write)."""
+        m1 = only(p)
+        if m1 is None or m1.op_type != "Mul" or len(m1.input) != 2 or list(m1.input).count(p) != 1:
+            return None
+        other = m1.input[1] if m1.input[0] == p else m1.input[0]
+        if other == x:  # (x · p) · 0.5
+            m2 = only(m1.output[0])
+            return [m1, m2] if scaled(m2, 0.5) == m1.output[0] else None
+        if scalar(other, 0.5):  # (0.5 · p) · x
+            m2 = only(m1.output[0])
+            if m2 is not None and m2.op_type == "Mul" and sorted(m2.input) == sorted([m1.output[0], x]) \
+                    and m1.output[0] != x:
+                return [m1, m2]
+            return None
+        h = prod.get(other)  # (0.5 · x) · p
+        if h is not None and only(other) is m1 and scaled(h, 0.5) == x:
+            return [h, m1]
+        return None
+
+    def cube_of(name):
+        """(x, nodes) when ``name`` is x³ (Pow(x, 3), Mul(Mul(x, x), x) or Mul(x, Mul(x, x)))."""
+        n = prod.get(name)
+        if n is None or only(name) is None:
+            return None
+        if n.op_type == "Pow" and len(n.input) == 2 and tensor(n.input[0]) and scalar(n.input[1], 3.0):
+            return n.input[0], [n]
+        if n.op_type != "Mul" or len(n.input) != 2:
+            return None
+        for sq, x in ((n.input[0], n.input[1]), (n.input[1], n.input[0])):
+            s = prod.get(sq)
+            if s is not None and s.op_type == "Mul" and list(s.input) == [x, x] and tensor(x) and only(sq) is n:
+                return x, [s, n]
+        return None
+
+    def erf_head(e):
+        """(x, nodes) when Erf ``e`` reads x / √2 (Div by √2 or Mul by 1/√2) and is its only reader."""
+        d = prod.get(e.input[0]) if e.input else None
+        if d is None or only(e.input[0]) is not e:
+            return None
+        x = scaled(d, 1.0 / math.sqrt(2.0))
+        return (x, [d]) if x is not None else None
+
+    def tanh_head(t):
+        """(x, nodes) when Tanh ``t`` reads √(2/π) · (x + 0.044715 · x³), each part read only there."""
+        s = prod.get(t.input[0]) if t.input else None
+        if s is None or only(t.input[0]) is not t:
+            return None
+        inner = scaled(s, math.sqrt(2.0 / math.pi))
+        a = prod.get(inner) if inner else None
+        if a is None or a.op_type != "Add" or len(a.input) != 2 or only(inner) is not s:
+            return None
+        for cx3, x in ((a.input[0], a.input[1]), (a.input[1], a.input[0])):
+            m = prod.get(cx3)
+            if m is None or only(cx3) is not a or not tensor(x):
+                continue
+            x3 = scaled(m, 0.044715)
+            cube = cube_of(x3) if x3 else None
+            if cube is not None and cube[0] == x:
+                return x, [*cube[1], m, a, s]
+        return None
+
+    replace: dict = {}  # id(node) -> its replacement (None: dropped)
+    for n in nodes:
+        if n.op_type not in ("Erf", "Tanh") or len(n.output) != 1 or id(n) in replace:
+            continue
+        head = erf_head(n) if n.op_type == "Erf" else tanh_head(n)
+        if head is None:
+            continue
+        x, pre = head
+        tail = one_plus(n.output[0])
+        if tail is None:
+            continue
+        rest = half_x_times(tail[1], x)
+        if rest is None:
+            continue
+        part = [*pre, n, tail[0], *rest]
+        if any(id(p) in replace for p in part) or any(len(p.output) != 1 for p in part):
+            continue
+        final = rest[-1]  # every other part's output was checked to be read only by the next part
+        out = final.output[0]
+        carrier = helper.make_node(n.op_type, [x], [out], name=final.name)
+        st.gelu[out] = ("gelu" if n.op_type == "Erf" else "gelu_tanh", name_hint(final))
+        for p in part:
+            replace[id(p)] = None
+        replace[id(final)] = carrier
+    if not replace:
+        return nodes
+    return [replace.get(id(n), n) for n in nodes if replace.get(id(n), n) is not None]
+
+
+def _gelu(st, node, ins, a):
+    fn, hint = st.gelu[node.output[0]]
+    x = need_tensor(st, node, ins[0])
+    return keep_view(add_layer(st, node, "Activation", {"fn": fn}, [base_of(x)], name=fresh(st, hint)), x)
+
+
+@handles("Erf", xnn="Activation gelu", notes="only inside exact GELU 0.5·x·(1+Erf(x/√2)) (xnn's and torch.onnx's "
+         "form before opset 20, any operand order); any other Erf is refused")
+def _erf(st, node, ins, a):
+    if node.output[0] in st.gelu:
+        return _gelu(st, node, ins, a)
+    err(st, node, "Erf imports only as part of exact GELU, 0.5·x·(1 + Erf(x/√2)) with x/√2 and 1 + Erf read only "
+                   "there; this Erf is not (xnn has no erf layer)")
+
+
+_tanh = _act("tanh")
+
+
+@handles("Tanh", xnn="Activation tanh (gelu_tanh: inside 0.5·x·(1+Tanh(√(2/π)·(x+0.044715·x³))))")
+def _tanh_or_gelu(st, node, ins, a):
+    if node.output[0] in st.gelu:
+        return _gelu(st, node, ins, a)
+    return _tanh(st, node, ins, a)

@@ -170,10 +170,6 @@ def test_masked_float64_equals_keras_then_five_paths(make, f64, tmp_path):
     _parity(spec, params, x)
 
 
-@pytest.mark.xfail(strict=True, raises=FormatError,
-                   reason="a functional config records Keras's mask ops (NotEqual, Any, ...) as layers; "
-                          "archive.read_keras refuses them in check_objects before the importer's walk "
-                          "(needs masking.mask_arguments applied there)")
 @pytest.mark.parametrize("make", FUNCTIONAL, ids=[m.__name__ for m in FUNCTIONAL])
 def test_functional_masked_file(make, f64, tmp_path):
     model, _ = make()

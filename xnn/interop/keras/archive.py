@@ -96,6 +96,7 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, env: str, 
 def read_keras(path: str | Path) -> tuple[dict, bytes]:
     """``(model_config, weights_h5_bytes)`` of a .keras file, every bound checked; the config
     already passed the Lambda/custom-object check."""
+    from .masking import mask_arguments
     from .safety import check_objects
 
     src = str(path)
@@ -117,7 +118,9 @@ def read_keras(path: str | Path) -> tuple[dict, bytes]:
         if "metadata.json" in members:
             loads_json(_read_member(z, members["metadata.json"], js, "XNN_LIMIT_MAX_JSON_BYTES", src),
                        f"{src}: metadata.json")
-        problems = check_objects(cfg)  # by name, before anything else is read
+        # by name, before anything else is read; the mask op layers a functional config records as
+        # layers' mask= arguments are data the importer interprets (masking.py), not objects
+        problems = check_objects(mask_arguments(cfg)[0])
         if problems:
             raise FormatError(problems, source=src)
         h5 = _read_member(z, members["model.weights.h5"], limit("MAX_ARRAY_BYTES"), "XNN_LIMIT_MAX_ARRAY_BYTES", src)

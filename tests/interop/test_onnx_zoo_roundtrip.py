@@ -73,6 +73,28 @@ def test_an_edited_xnn_file_is_read_from_its_graph(tmp_path):
         import_onnx(tmp_path / "edited.onnx")
 
 
+def test_a_stored_spec_larger_than_the_file_is_not_tried(tmp_path, monkeypatch):
+    """A small file whose xnn_spec claims a model with more weights than its initializers hold: the
+    fallback refuses before building probe weights for it (bounded by the file), and the graph
+    import's error stands."""
+    import json
+
+    spec = load_spec(next(e.path for e in ZOO if e.name == "vit_tiny"))
+    path = export_onnx(spec, init_params(spec, seed=3), tmp_path / "m.onnx", opset=17)
+    m = onnx.load(str(path))
+    big = {"input": {"shape": [3000]}, "model": [{"type": "Dense", "units": 3000}]}  # 9M weights
+    for p in m.metadata_props:
+        if p.key == "xnn_spec":
+            p.value = json.dumps(big)
+    onnx.save(m, str(tmp_path / "claims_big.onnx"))
+    calls = []
+    monkeypatch.setattr("xnn.interop.onnx.export.build_model",
+                        lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError("built")))
+    with pytest.raises(FormatError, match="Concat"):
+        import_onnx(tmp_path / "claims_big.onnx")
+    assert calls == []
+
+
 # --- GELU written out below opset 20 --------------------------------------------------------------
 
 def _torch_gelu_file(tmp_path, approximate: str, opset: int):

@@ -47,10 +47,10 @@ def _no_dropout(spec_path):
             if isinstance(n, dict) and "Dropout" in str(n.get("type"))]
 
 
-# MobileNetV2 (17 inverted residual blocks, 52 BatchNorms) agrees to 1.7e-8 of the update after 3
-# float64 steps when torch runs one thread (under 1e-8 with two): the budget is RTOL_TRAJ, not
+# MobileNetV2 (17 inverted residual blocks, 52 BatchNorms) agrees to 1.3e-8 of the update after 3
+# float64 steps when torch runs one thread (b7_project.weight; under 1e-8 with two): the budget is RTOL_TRAJ, not
 # widened here; the deviation is reported, not hidden (non-strict: it passes where it agrees).
-KNOWN_DRIFT = {"mobilenetv2_small": "float64 trajectory 1.7e-8 > RTOL_TRAJ 1e-8 with one torch thread (deep BN net)"}
+KNOWN_DRIFT = {"mobilenetv2_small": "float64 trajectory 1.3e-8 > RTOL_TRAJ 1e-8 with one torch thread (deep BN net)"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_DRIFT[n], strict=False))

@@ -7,6 +7,7 @@ convs use Keras's ``groups``.
 import keras
 import numpy as np
 
+from ....layers._conv import resolve_pads
 from ..lowering import KerasLowering
 
 
@@ -23,6 +24,9 @@ class _ConvK(KerasLowering):
         L = node.layer
         k, s, d, pads = L.geometry(node.in_shapes[0])
         padding = L.padding if L.padding in ("valid", "same") else "valid"
+        if padding == "valid" and L.padding != "valid" and tuple(map(tuple, pads)) == tuple(
+                map(tuple, resolve_pads("same", node.in_shapes[0][:self.nd], k, s, d))):
+            padding = "same"  # explicit pads that are TF's 'same' ones (3x3, pad 1, stride 1): no pad op
         if padding == "same" and any(x > 1 for x in s) and any(x > 1 for x in d):
             padding = "valid"  # Keras refuses strides>1 with dilation>1; we pad explicitly
         if is_depthwise(node):

@@ -32,14 +32,19 @@ class XnnBatchNorm(keras.layers.Layer):
         if training and self.trainable:
             axes = tuple(range(len(x.shape) - 1))
             mean = ops.mean(x, axis=axes)
-            var = ops.mean(ops.square(x - mean), axis=axes)  # biased, for normalization
+            # biased, for normalization; d var / d mean = -2·mean(x - mean) = 0, so the mean inside
+            # is a constant for the gradient (as tf.nn.moments has it): one backward path less
+            var = ops.mean(ops.square(x - ops.stop_gradient(mean)), axis=axes)
             n = ops.cast(ops.size(x) // x.shape[-1], x.dtype)
             m = self.momentum
             self.running_mean.assign((1.0 - m) * self.running_mean + m * mean)
             self.running_var.assign((1.0 - m) * self.running_var + m * var * n / (n - 1.0))
         else:
             mean, var = self.running_mean, self.running_var
-        return (x - mean) / ops.sqrt(var + self.eps) * self.weight + self.bias
+        # PyTorch's CPU kernel's form: per-channel scale and shift, then two elementwise passes over
+        # x (x·a + b) instead of four ((x - mean) / sqrt(var + eps) · weight + bias)
+        a = ops.rsqrt(var + self.eps) * self.weight
+        return x * a + (self.bias - mean * a)
 
     def compute_output_shape(self, s):
         return s

@@ -143,3 +143,27 @@ def test_default_opset_is_supported_by_onnxruntime():
     assert 13 <= default_opset() <= max_opset()
     if rt is not None:  # 17 (the widest set of consumers), within what onnxruntime runs
         assert default_opset() == min(17, max_opset(), rt)
+
+
+EXAMPLE_SPECS = sorted((__import__("pathlib").Path(__file__).resolve().parents[2] / "examples").glob("**/*.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLE_SPECS, ids=[p.stem for p in EXAMPLE_SPECS])
+def test_every_example_in_onnxruntime_at_every_opset(example):
+    """Each example and zoo spec, exported at every opset from 13 to the newest, runs in ONNX
+    Runtime and computes xnn's NumPy reference (float32 tolerance)."""
+    from xnn.spec import load_spec
+
+    spec = load_spec(example)
+    params = init_params(spec, seed=5)
+    rng = np.random.default_rng(0)
+    if spec.input.dtype.startswith("int"):
+        x = rng.integers(1, 5, size=(2, *spec.input_shape)).astype(spec.input.dtype)
+    else:
+        x = rng.normal(size=(2, *spec.input_shape))
+    want = forward(spec, {k: v.astype(np.float32).astype(np.float64) for k, v in params.items()}, x)
+    for opset in range(13, max_opset() + 1):
+        model = build_model(spec, params, opset)
+        assert model.opset_import[0].version == opset
+        got = ort_run(model, as_input(x, spec.input.dtype if spec.input.dtype.startswith("int") else "float32"))
+        assert_close(got, want, "float32", f"{example.stem} at opset {opset}")

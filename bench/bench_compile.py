@@ -116,12 +116,13 @@ def keras_fit_maker(name, d, build=None):
     return make
 
 
-def keras_loop_maker(name, d, jit: bool):
+def keras_loop_maker(name, d, jit: bool, build=None):
+    """A hand-written ``tf.function`` loop on ``build()`` (default: the hand-written model ``name``)."""
     import keras
     import tensorflow as tf
 
     def make():
-        m = keras_native_model(name)
+        m = build() if build else keras_native_model(name)
         opt = keras.optimizers.Adam(1e-3, epsilon=1e-8)
         lossf = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum_over_batch_size")
 

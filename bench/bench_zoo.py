@@ -5,7 +5,9 @@ Adam lr 1e-3, one thread):
 
 - xnn torch training vs the same architecture hand-written in torch the way torchvision writes it
   (``BasicBlock`` / ``InvertedResidual`` modules, ``CrossEntropyLoss``, ``torch.optim.Adam``);
-- xnn Keras training vs the same architecture hand-written in Keras and trained with ``fit``;
+- xnn Keras training vs the same architecture hand-written in Keras and trained with ``fit``, and
+  trained by a hand-written ``tf.function`` loop (``--xla``: both with XLA);
+- ``--torch-compile``: xnn's ``train.compile`` vs the torchvision-style module under torch.compile;
 - inference (batch 64) through xnn's ONNX export in ONNX Runtime vs torch eager (``no_grad``).
 
 Ratios are peer time / xnn time (> 1: xnn faster), end to end (fresh model, every epoch with a
@@ -13,7 +15,7 @@ validation pass; medians of interleaved repetitions) and per warm step; see benc
 the timing rules. Every candidate trains the same architecture on the same random data; the
 initial weights are each framework's own (speed does not depend on them).
 
-    python bench/bench_zoo.py [--quick] [--cpu-time] [--models resnet18_small,mobilenetv2_small] [--json FILE]
+    python bench/bench_zoo.py [--quick] [--cpu-time] [--xla] [--torch-compile] [--models resnet18_small,mobilenetv2_small] [--json FILE]
 """
 from __future__ import annotations
 
@@ -196,7 +198,10 @@ def inference(spec, x: np.ndarray, reps: int) -> dict:
 
 
 RATIOS = [("xnn torch / torchvision-style torch", "xnn_torch", "torch_loop"),
-          ("xnn keras / hand-written keras fit", "xnn_keras", "keras_fit")]
+          ("xnn keras / hand-written keras fit", "xnn_keras", "keras_fit"),
+          ("xnn keras / tf.function loop", "xnn_keras", "tf_loop"),
+          ("xnn keras XLA / tf.function XLA loop", "xnn_keras_xla", "tf_loop_xla"),
+          ("xnn torch.compile / torch.compile loop", "xnn_torch_compile", "torch_loop_compile")]
 
 
 def main() -> None:
@@ -206,6 +211,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny data, one repetition (smoke run)")
     ap.add_argument("--models", default="resnet18_small,mobilenetv2_small")
+    ap.add_argument("--xla", action="store_true", help="also xnn's train.compile and a tf.function loop with jit_compile")
+    ap.add_argument("--torch-compile", action="store_true", help="also torch.compile on both torch candidates (minutes)")
     ap.add_argument("--cpu-time", action="store_true", help="time CPU seconds of this process (bench_compile's --cpu-time)")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
@@ -230,13 +237,23 @@ def main() -> None:
         sd.pop("data", None)
         d = bc.data(list(spec.input_shape), n_train, n_val)
         d = (d[0], d[1] % spec.output.out_shape[-1], d[2], d[3] % spec.output.out_shape[-1])
+        kb = lambda: keras_model(name, spec)  # noqa: E731
+        tb = lambda: torch_model(name, spec)  # noqa: E731
         makers = {"xnn_torch": bc.xnn_maker(sd, "torch", False, d),
-                  "torch_loop": bc.torch_loop_maker(name, d, False, lambda: torch_model(name, spec)),
+                  "torch_loop": bc.torch_loop_maker(name, d, False, tb),
                   "xnn_keras": bc.xnn_maker(sd, "keras", False, d),
-                  "keras_fit": bc.keras_fit_maker(name, d, lambda: keras_model(name, spec))}
+                  "keras_fit": bc.keras_fit_maker(name, d, kb),
+                  "tf_loop": bc.keras_loop_maker(name, d, False, kb)}
+        if a.xla:
+            makers.update({"xnn_keras_xla": bc.xnn_maker(sd, "keras", True, d),
+                           "tf_loop_xla": bc.keras_loop_maker(name, d, True, kb)})
         for make in makers.values():  # untimed warm-up: imports and framework start-up
             make()[0]()
         r = bc.measure(makers, epochs, reps, step_reps, -(-n_train // BS))
+        if a.torch_compile:  # one repetition: compile time dominates
+            r.update(bc.measure({"xnn_torch_compile": bc.xnn_maker(sd, "torch", True, d),
+                                 "torch_loop_compile": bc.torch_loop_maker(name, d, True, tb)},
+                                epochs, 1, step_reps, -(-n_train // BS)))
         inf = inference(spec, d[2][:BS], 5 if a.quick else 20)
         res["models"][name] = {"candidates": r, "inference_ms": inf, "ratios": {}}
         print(f"\n{name}: {'candidate':<20}{'e2e s':>9}{'step ms':>9}")
@@ -244,6 +261,8 @@ def main() -> None:
             print(f"  {k:<26}{v['e2e_s']:>9.2f}{v['step_ms']:>9.2f}")
         print(f"  {'ratio (peer time / xnn time)':<42}{'e2e':>8}{'step':>8}")
         for label, xk, pk in RATIOS:
+            if xk not in r or pk not in r:
+                continue
             e, s = r[pk]["e2e_s"] / r[xk]["e2e_s"], r[pk]["step_ms"] / r[xk]["step_ms"]
             res["models"][name]["ratios"][label] = {"e2e": e, "step": s}
             print(f"  {label:<42}{e:>7.2f}x{s:>7.2f}x")

@@ -203,7 +203,7 @@ CLOCK = time.perf_counter  # --cpu-time: CPU seconds of this process and its com
 
 def _cpu_seconds() -> float:
     t = os.times()  # children: the C++ compiler runs torch.compile starts (waited for)
-    return t.user + t.system + t.children_user + t.children_system
+    return time.process_time() + t.children_user + t.children_system  # process_time: ns resolution
 
 
 def use_cpu_time() -> None:

@@ -17,40 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 L = keras.layers
 
+from ._keras_util import randomize, set_floatx
 import xnn  # noqa: E402
 from xnn.errors import FormatError  # noqa: E402
 from xnn.interop.keras import import_keras  # noqa: E402
-
-
-def _set_floatx(dtype: str) -> None:
-    """floatx and the global dtype policy: Keras fixes the policy from floatx the first time any
-    layer asks for it, so floatx alone does nothing once another test has built a layer."""
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)
-
-
-@pytest.fixture
-def f64():
-    _set_floatx("float64")
-    yield
-    _set_floatx("float32")
-
-
-def _randomize(model, seed: int = 0):
-    """Random non-trivial weights (Keras initializes biases and BN statistics to constants)."""
-    rng = np.random.default_rng(seed)
-    for lay in model.layers:
-        ws = lay.get_weights()
-        if not ws:
-            continue
-        new = []
-        for i, w in enumerate(ws):
-            if isinstance(lay, L.BatchNormalization) and i == len(ws) - 1:
-                new.append(rng.uniform(0.5, 1.5, w.shape))  # moving variance > 0
-            else:
-                new.append(rng.normal(0, 0.4, w.shape))
-        lay.set_weights([a.astype(w.dtype) for a, w in zip(new, ws)])
-    return model
 
 
 def _tol(ref: np.ndarray, dtype: str) -> float:
@@ -163,7 +133,7 @@ def _input(shape, rng, n: int = 4, dtype="float64"):
 @pytest.mark.parametrize("make", MODELS, ids=[m.__name__ for m in MODELS])
 def test_from_keras_float64_and_file(make, f64, tmp_path):
     model, shape = make()
-    _randomize(model)
+    randomize(model)
     x = _input(shape, np.random.default_rng(1), dtype="int64" if make is attention else "float64")
     spec, params, ref = _check(model, x, "float64")
     # the saved .keras file imports to the very same spec and weights (one conversion path)
@@ -176,7 +146,7 @@ def test_from_keras_float64_and_file(make, f64, tmp_path):
 @pytest.mark.parametrize("make", [cnn_residual, mlp], ids=["cnn_residual", "mlp"])
 def test_float32(make):
     model, shape = make()
-    _randomize(model, seed=3)
+    randomize(model, seed=3)
     _check(model, np.random.default_rng(2).normal(size=(4, *shape)).astype(np.float32), "float32")
 
 
@@ -238,13 +208,13 @@ def _cli(*args, cwd):
 # in-process tests above already check every model's file against its live import
 @pytest.mark.parametrize("make,dtype", [(cnn_residual, "float64")], ids=["cnn_residual_f64"])
 def test_cli_import_then_predict(make, dtype, tmp_path):
-    _set_floatx(dtype)
+    set_floatx(dtype)
     try:
         model, shape = make()
-        _randomize(model, seed=5)
+        randomize(model, seed=5)
         model.save(tmp_path / "m.keras")
     finally:
-        _set_floatx("float32")
+        set_floatx("float32")
     x = np.random.default_rng(4).normal(size=(6, *shape)).astype(dtype)
     ref = np.asarray(model(x, training=False))
     np.savez(tmp_path / "x.npz", x=x)

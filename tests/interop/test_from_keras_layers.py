@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 L = keras.layers
 
+from ._keras_util import randomize
 import xnn  # noqa: E402
 import xnn.backends  # noqa: E402
 from xnn.errors import FormatError  # noqa: E402
@@ -26,36 +27,6 @@ from xnn.interop.keras import import_keras  # noqa: E402
 from xnn.parity import run_parity  # noqa: E402
 
 PATHS = ("torch", "keras", "onnx") + (("octave",) if shutil.which("octave-cli") else ())
-
-
-def _set_floatx(dtype: str) -> None:
-    """floatx and the global dtype policy: Keras fixes the policy from floatx the first time any
-    layer asks for it, so floatx alone does nothing once another test has built a layer."""
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)
-
-
-@pytest.fixture
-def f64():
-    _set_floatx("float64")
-    yield
-    _set_floatx("float32")
-
-
-def _randomize(model, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for lay in model.layers:
-        ws = lay.get_weights()
-        if not ws:
-            continue
-        new = []
-        for i, w in enumerate(ws):
-            if isinstance(lay, L.BatchNormalization) and i == len(ws) - 1:
-                new.append(rng.uniform(0.5, 1.5, w.shape))
-            else:
-                new.append(rng.normal(0, 0.4, w.shape))
-        lay.set_weights([a.astype(w.dtype) for a, w in zip(new, ws)])
-    return model
 
 
 def _tol(ref, dtype):
@@ -155,7 +126,7 @@ MODELS = [mobilenetv2_block, se_block, unet_small, signal_1d]
 @pytest.mark.parametrize("make", MODELS, ids=[m.__name__ for m in MODELS])
 def test_float64_equals_keras_file_too_then_five_paths(make, f64, tmp_path):
     model, shape = make()
-    _randomize(model)
+    randomize(model)
     x = np.random.default_rng(1).normal(size=(3, *shape))
     spec_dict, params, spec = _check(model, x, "float64")
     model.save(tmp_path / "m.keras")
@@ -170,7 +141,7 @@ def test_float64_equals_keras_file_too_then_five_paths(make, f64, tmp_path):
 @pytest.mark.parametrize("make", MODELS, ids=[m.__name__ for m in MODELS])
 def test_float32(make):
     model, shape = make()
-    _randomize(model, seed=2)
+    randomize(model, seed=2)
     _check(model, np.random.default_rng(4).normal(size=(3, *shape)).astype(np.float32), "float32")
 
 

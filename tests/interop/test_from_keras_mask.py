@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 L = keras.layers
 
+from ._keras_util import randomize
 import xnn
 import xnn.backends
 from xnn.errors import FormatError
@@ -28,29 +29,6 @@ from xnn.parity import run_parity
 PATHS = ("torch", "keras", "onnx") + (("octave",) if shutil.which("octave-cli") else ())
 T, V = 6, 9  # sequence length, vocabulary (id 0 is padding)
 LENS = [6, 3, 1, 5]  # right padding, one full-length sample
-
-
-def _set_floatx(dtype: str) -> None:
-    """floatx and the global dtype policy: Keras fixes the policy from floatx the first time any
-    layer asks for it, so floatx alone does nothing once another test has built a layer."""
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)
-
-
-@pytest.fixture
-def f64():
-    _set_floatx("float64")
-    yield
-    _set_floatx("float32")
-
-
-def _randomize(model, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    for lay in model.layers:
-        ws = lay.get_weights()
-        if ws:
-            lay.set_weights([rng.normal(0, 0.5, w.shape).astype(w.dtype) for w in ws])
-    return model
 
 
 def _ids(seed: int = 1) -> np.ndarray:
@@ -161,7 +139,7 @@ def _same_import(path, spec_dict, params):
 @pytest.mark.parametrize("make", SEQUENTIAL + FUNCTIONAL, ids=[m.__name__ for m in SEQUENTIAL + FUNCTIONAL])
 def test_masked_float64_equals_keras_then_five_paths(make, f64, tmp_path):
     model, x = make()
-    _randomize(model)
+    randomize(model, scale=0.5)
     spec_dict, params, spec = _check(model, x)
     assert "SequenceMask" in [n["type"] for n in spec_dict["model"]]
     if make in SEQUENTIAL:  # a Sequential config holds no mask ops: its file imports today
@@ -173,7 +151,7 @@ def test_masked_float64_equals_keras_then_five_paths(make, f64, tmp_path):
 @pytest.mark.parametrize("make", FUNCTIONAL, ids=[m.__name__ for m in FUNCTIONAL])
 def test_functional_masked_file(make, f64, tmp_path):
     model, _ = make()
-    _randomize(model)
+    randomize(model, scale=0.5)
     spec_dict, params = xnn.from_keras(model)
     model.save(tmp_path / "m.keras")
     _same_import(tmp_path / "m.keras", spec_dict, params)

@@ -1,6 +1,10 @@
 """Keras 3 (TensorFlow) backend: native ``keras.Model``, exact weight conversion, xnn's loop."""
-from .build import build, get_params, predict, set_params
+from .build import build, get_params, load_model, predict, set_params
 from .lowering import lowerings
+
+# xnn's Keras layer classes are registered for deserialization as soon as this backend is
+# imported: a saved model then loads with plain keras.saving.load_model
+lowerings()
 
 
 def engine(spec, data, params=None):
@@ -10,4 +14,4 @@ def engine(spec, data, params=None):
     return _engine(spec, data, params)
 
 
-__all__ = ["engine", "build", "get_params", "lowerings", "predict", "set_params"]
+__all__ = ["engine", "build", "get_params", "load_model", "lowerings", "predict", "set_params"]

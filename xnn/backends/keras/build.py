@@ -16,6 +16,14 @@ if keras.backend.backend() != "tensorflow":
     raise ImportError(f"xnn's keras backend needs KERAS_BACKEND=tensorflow (found {keras.backend.backend()!r})")
 
 
+def load_model(path, **kw):
+    """``keras.saving.load_model(path)`` for a model xnn built and the user saved with
+    ``model.save("m.keras")``: xnn's own layer classes (XnnBatchNorm, ...) are registered first,
+    so Keras can deserialize them (``import xnn.backends.keras`` registers them too)."""
+    lowerings()
+    return keras.saving.load_model(path, **kw)
+
+
 def build(spec, params: dict[str, np.ndarray] | None = None, dtype: str = "float32", device: str = "cpu"):
     """Native Keras model for ``spec``; loads ``params`` (canonical) when given, else seeded init."""
     import tensorflow as tf

@@ -126,7 +126,7 @@ def bench_from_torch(runs: int, size: int) -> dict:
     def torchscript():  # the export from_torch runs first (its share of from_torch's time)
         from xnn.interop.torch import _export
 
-        return _export(m, x, "bench")
+        return _export(m, x, "bench", [])
 
     xnn_cold, xnn_s, (spec, params, info) = timed(lambda: from_torch_full(m, x), runs)
     _, ts_s, _ = timed(torchscript, runs)

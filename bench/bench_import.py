@@ -25,33 +25,19 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import logging
-import statistics
 import sys
 import tempfile
-import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_onnx import quiet_torch_onnx, timed  # noqa: E402  (the same timing and exporter silencing)
+
 TOL = 1e-5
-
-
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, float, object]:
-    """(first call seconds, median of ``runs`` further calls, the first call's result)."""
-    t = time.perf_counter()
-    out = fn()
-    cold = time.perf_counter() - t
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return cold, statistics.median(ts) if ts else cold, out
 
 
 def resnet50(width: int = 64, classes: int = 1000):
@@ -95,15 +81,6 @@ def resnet50(width: int = 64, classes: int = 1000):
             return self.fc(self.avg(y).flatten(1))
 
     return ResNet50()
-
-
-def quiet() -> None:
-    import torch.onnx  # noqa: F401
-
-    warnings.filterwarnings("ignore")
-    for name in ("torch.onnx", "torch.onnx._internal.exporter._registration", "torch.export", "torch._dynamo",
-                 "onnxscript"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def bench_from_torch(runs: int, size: int) -> dict:
@@ -228,7 +205,7 @@ def main(argv=None) -> int:
     runs = args.runs if args.runs is not None else (1 if args.quick else 3)
     import torch  # noqa: F401  (before anything that could import tensorflow)
 
-    quiet()
+    quiet_torch_onnx()
     with tempfile.TemporaryDirectory(prefix="xnn-bench-import-") as d:
         a = bench_from_torch(runs, 64 if args.quick else 224)
         b = bench_onnx_import(runs, Path(d))

@@ -61,17 +61,17 @@ def quiet_torch_onnx() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """(first call seconds, median of ``runs`` further calls)."""
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float, object]:
+    """(first call seconds, median of ``runs`` further calls, the first call's result)."""
     t = time.perf_counter()
-    fn()
+    out = fn()
     cold = time.perf_counter() - t
     ts = []
     for _ in range(runs):
         t = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t)
-    return cold, statistics.median(ts)
+    return cold, statistics.median(ts) if ts else cold, out
 
 
 def per_call(fn: Callable[[], object], min_round_s: float, rounds: int) -> float:
@@ -128,8 +128,8 @@ def bench_export(label: str, spec, runs: int, tmp: Path) -> dict:
     xt = torch.from_numpy(x)
     p_xnn, p_torch = tmp / f"{label}-xnn.onnx", tmp / f"{label}-dynamo.onnx"
 
-    xnn_cold, xnn_s = timed(lambda: export_onnx(spec, params, p_xnn), runs)
-    torch_cold, torch_s = timed(lambda: torch.onnx.export(model, (xt,), str(p_torch), dynamo=True,
+    xnn_cold, xnn_s, _ = timed(lambda: export_onnx(spec, params, p_xnn), runs)
+    torch_cold, torch_s, _ = timed(lambda: torch.onnx.export(model, (xt,), str(p_torch), dynamo=True,
                                                           verbose=False), runs)
     y_xnn, y_torch = run_onnx(p_xnn, x), run_onnx(p_torch, x)
     ref = xnn.reference.forward(spec, params, x, dtype="float64")

@@ -22,7 +22,7 @@ import numpy as np
 from ....errors import FormatError, XnnError
 from ..load import load_onnx, tensor_array
 from .fold import FOLD_OPS, fold
-from .registry import cf_ops, handler, registry, supported
+from .registry import cf_ops, graph_rewrites, handler, registry, supported
 from .state import NAME_RE, SENTINEL, T, State, attrs, check_size, err, fresh, label, lookup, node_key, short
 
 __all__ = ["import_onnx", "import_onnx_full", "to_xnn_input", "to_onnx_output", "load_onnx", "registry", "supported", "FOLD_OPS", "SENTINEL"]
@@ -153,9 +153,9 @@ def _import(model, path: str):
     bad: dict[str, list[str]] = {}
     st.index = {node_key(n): i for i, n in enumerate(graph.node)}
     nodes = [n for i, n in enumerate(graph.node) if i in needed]  # dead branches are ignored
-    from .ops.activation import fold_gelu
-
-    nodes = fold_gelu(st, nodes, {o.name for o in graph.output})  # GELU written out below opset 20: one node
+    outs = {o.name for o in graph.output}
+    for rewrite in graph_rewrites():  # multi-node patterns of the op families (e.g. a written-out GELU)
+        nodes = rewrite(st, nodes, outs)
     ok = supported(opset) | FOLD_OPS
     for n in nodes:
         if n.domain not in ("", "ai.onnx"):

@@ -51,6 +51,23 @@ def handles(*ops: str, since: int = MIN_OPSET, xnn: str = "", notes: str = "", g
     return deco
 
 
+_REWRITES: list[Callable] = []
+
+
+def rewrites(fn: Callable) -> Callable:
+    """Register ``fn(st, nodes, outputs) -> nodes`` as a pattern pass: the driver runs every one
+    over the live nodes before the per-node handlers (e.g. ``ops.activation``'s written-out GELU
+    becoming one node), so an op family keeps its multi-node patterns in its own module."""
+    _REWRITES.append(fn)
+    return fn
+
+
+def graph_rewrites() -> list[Callable]:
+    """The registered pattern passes, in module order (after importing every ops module)."""
+    registry()
+    return list(_REWRITES)
+
+
 def registry() -> dict[str, list[Handler]]:
     """Op type -> its handlers (oldest first), after importing every module of ``importer.ops``."""
     global _LOADED

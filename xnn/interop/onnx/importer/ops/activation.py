@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..registry import handles
+from ..registry import handles, rewrites
 from ..state import T, add_layer, base_of, err, f32, fresh, keep_view, need_const, need_tensor
 
 
@@ -178,6 +178,7 @@ def _const_value(st, prod: dict, name: str, depth: int = 0):
     return None
 
 
+@rewrites
 def fold_gelu(st, nodes: list, outputs: set) -> list:
     """``nodes`` with every GELU expression (see above) replaced by one Erf / Tanh node reading x and
     writing the expression's output; records it in ``st.gelu`` (output -> (fn, layer name hint))."""

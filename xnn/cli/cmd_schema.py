@@ -68,11 +68,13 @@ def spec_schema() -> dict[str, Any]:
                        "description": f"{doc}: a mapping, or just its type name"}
 
     # `activation: relu` on Dense/Conv layers (xnn.spec.sugar): a following Activation node
-    fns = list(layer_classes["Activation"].model_fields["fn"].annotation.__args__)
+    from ..spec.sugar import IDENTITY, KERAS_NAMES, activation_fns
+
+    fns = list(activation_fns())
     for c in layer_classes.values():
         if c.activation_sugar and c.__name__ in defs:
             defs[c.__name__].setdefault("properties", {})["activation"] = {
-                "anyOf": [{"type": "string", "enum": fns + ["linear", "swish", "hard_silu"]},
+                "anyOf": [{"type": "string", "enum": fns + [n for n in IDENTITY if n] + list(KERAS_NAMES)},
                           {"type": "object", "description": "Activation fields, e.g. {fn: leaky_relu, negative_slope: 0.2}"},
                           {"type": "null"}],
                 "description": "sugar for a following Activation node named <node>_<fn> (Keras's "

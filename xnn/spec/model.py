@@ -10,7 +10,6 @@ import hashlib
 import json
 import math
 import re
-import typing
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from .layer import Layer, Param, Shape, ShapeError
 from .loader import check_tree, decode_utf8, loads_spec_text, read_spec_bytes
 from .sections import DataSpec, InputSpec, ParallelSpec, SearchSpec, TrainSpec
 from .strict import model_bytes_errors, strict_value_errors
-from .sugar import activation_node
+from .sugar import activation_fns, activation_node
 
 SPEC_VERSION = 1
 _TOP = ("xnn", "name", "input", "model", "train", "data", "parallel", "search")
@@ -200,7 +199,8 @@ _TAG_SPELLINGS = {
 
 def _spelling_hint(key: str, known: list[str], kind: str) -> str | None:
     """A hint for a key that Keras or PyTorch spell this way; None: no such spelling."""
-    if key == "activation" and kind in registry.layers() and not registry.layers()[kind].activation_sugar:
+    cls = registry.layers().get(kind)
+    if key == "activation" and cls is not None and not cls.activation_sugar:
         return (f" ({kind} has no activation: put an activation layer after it, e.g. '- relu' or "
                 f"'{{type: Activation, fn: relu}}')")
     if key in ("in_features", "in_channels", "input_dim", "input_shape") and kind:
@@ -487,10 +487,6 @@ def _stand_in(cls: type[Layer], entry: dict, bad: set[str], unknown: set[str]) -
         return None
 
 
-def _activation_fns() -> tuple[str, ...]:
-    return typing.get_args(registry.layers()["Activation"].model_fields["fn"].annotation)
-
-
 def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> list[_Entry]:
     if model is None:
         errors.append("model: required (a list of layers)")
@@ -541,7 +537,7 @@ def _parse_layers(model: Any, errors: list[str], dtype: str | None = None) -> li
             errors.append(f"{path}.name: duplicate or reserved node name (received {name!r}){tail}")
         used[name] = i
         if "activation" in entry and cls.activation_sugar:  # Keras's Dense(..., activation=...)
-            act, bad = activation_node(entry["activation"], path, name, _activation_fns())
+            act, bad = activation_node(entry["activation"], path, name, activation_fns())
             errors.extend(m + tail for m in bad)
             entry = {k: v for k, v in entry.items() if k != "activation"}
             if act is not None:

@@ -10,11 +10,19 @@ spec (and hash) as the sugared form.
 from __future__ import annotations
 
 import difflib
+import typing
 from typing import Any
 
 # Keras's names of xnn's activations; "linear" (and null) add no node
 KERAS_NAMES = {"swish": "silu", "hard_silu": "hard_swish"}
 IDENTITY = ("linear", None)
+
+
+def activation_fns() -> tuple[str, ...]:
+    """The Activation layer's ``fn`` values (its field's Literal)."""
+    from . import registry
+
+    return typing.get_args(registry.layers()["Activation"].model_fields["fn"].annotation)
 
 
 def activation_node(value: Any, path: str, name: str, fns: tuple[str, ...]) -> tuple[dict | None, list[str]]:

@@ -18,9 +18,8 @@ if keras.backend.backend() != "tensorflow":
 
 def load_model(path, **kw):
     """``keras.saving.load_model(path)`` for a model xnn built and the user saved with
-    ``model.save("m.keras")``: xnn's own layer classes (XnnBatchNorm, ...) are registered first,
-    so Keras can deserialize them (``import xnn.backends.keras`` registers them too)."""
-    lowerings()
+    ``model.save("m.keras")``: importing this backend registered xnn's own layer classes
+    (XnnBatchNorm, ...) for Keras to deserialize (see ``__init__``)."""
     return keras.saving.load_model(path, **kw)
 
 
